@@ -3,6 +3,19 @@
 // run as a job-queue batch pipeline on PostgreSQL. Module graph: ../shared/docs/ARCHITECTURE.md §7 (docs/ copy).
 import PackageDescription
 
+/// Numeric modules are compiled for a vector-capable CPU level so their loops use 256-bit registers and FMA
+/// instead of x86-64's baseline SSE2: "haswell" (AVX2, FMA: every x86 server and desktop since 2013–15) unless
+/// FLOWCPS_TARGET_CPU names another LLVM CPU ("native", "x86-64" for old machines). Elsewhere, the default.
+let targetCPU: String? = {
+    if let cpu = Context.environment["FLOWCPS_TARGET_CPU"], !cpu.isEmpty { return cpu }
+    #if arch(x86_64)
+    return "haswell"
+    #else
+    return nil
+    #endif
+}()
+let vectorSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+
 let package = Package(
     name: "FlowCPS",
     products: [
@@ -21,13 +34,14 @@ let package = Package(
 
         .target(
             name: "NumericCore",
-            dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")]
+            dependencies: ["COpenBLAS", .product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: vectorSettings
         ),
         .target(name: "Imaging", dependencies: ["CLibPNG"]),
         .target(name: "Scenes", dependencies: ["NumericCore", "Imaging"]),
         .target(name: "Rewards", dependencies: ["Scenes", "Imaging", "NumericCore"]),
         .target(name: "Sampling", dependencies: ["NumericCore"]),
-        .target(name: "Model", dependencies: ["NumericCore"]),
+        .target(name: "Model", dependencies: ["NumericCore"], swiftSettings: vectorSettings),
         .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "Scenes", "Imaging", "NumericCore"]),
         .executableTarget(
             name: "flowcps",

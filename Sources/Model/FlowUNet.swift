@@ -50,6 +50,16 @@ public final class FlowUNet {
         dVelocity.withUnsafeBufferPointer { core.backward(dVelocity: $0.baseAddress!) }
     }
 
+    /// Per-op timing for performance work: when on, every layer call is timed by kind.
+    public var profiling: Bool {
+        get { core.profiling }
+        set { core.profiling = newValue }
+    }
+
+    /// Seconds per op kind ("forward conv3x3/1 c64", "backward silu", ...) since profiling was turned on, summed
+    /// over shards.
+    public var opProfile: [String: Double] { core.profile }
+
     /// Sets all gradients to zero.
     public func zeroGradients() { core.zeroGradients() }
 

@@ -73,7 +73,11 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         }
         let k = max(1, min(threads, n))
         let shards = (0..<k).map { i in (i * n / k)..<((i + 1) * n / k) }
-        while workspaces.count < k { workspaces.append(Workspace(graph: graph)) }
+        while workspaces.count < k {
+            let ws = Workspace<T>(graph: graph)
+            ws.profiling = profiling
+            workspaces.append(ws)
+        }
         lastShards = shards
         let size = sampleSize
         let run = { (i: Int) in
@@ -120,6 +124,16 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         for i in 1..<max(1, k) {
             Elementwise.axpy(y: gradients.baseAddress!, alpha: 1, x: shardGradients[i - 1].baseAddress!, count: count)
         }
+    }
+
+    /// Turns per-op timing on or off in every workspace (and clears it when turning on).
+    var profiling = false {
+        didSet { for ws in workspaces { ws.profiling = profiling; if profiling { ws.profile = [:] } } }
+    }
+
+    /// Seconds per op kind summed over shards (divide by the shard count for wall time).
+    var profile: [String: Double] {
+        workspaces.reduce(into: [:]) { acc, ws in for (k, v) in ws.profile { acc[k, default: 0] += v } }
     }
 
     /// Sets every gradient to zero.

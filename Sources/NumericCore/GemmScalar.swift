@@ -3,7 +3,7 @@ import COpenBLAS
 
 /// A floating-point type the numeric code is generic over: Float for speed, Double for gradient checks.
 /// Provides elementary functions (swift-numerics' `Real`) and a row-major GEMM (OpenBLAS sgemm / dgemm).
-public protocol GemmScalar: Real, BinaryFloatingPoint, Sendable {
+public protocol GemmScalar: Real, BinaryFloatingPoint, SIMDScalar, Sendable {
     /// C ← alpha·op(A)·op(B) + beta·C, row-major (see `BLAS.sgemm` for the argument meanings).
     static func gemm(_ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: Self,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int, beta: Self,

@@ -19,6 +19,8 @@ extension Bench {
         var model: String?
         @Flag(help: "Print JSON lines.")
         var json = false
+        @Flag(help: "Also print where the time goes: seconds per op kind over the timed repetitions.")
+        var profile = false
 
         func run() throws {
             let m = try model.map { try Checkpoint.load(path: $0).model } ?? FlowUNet(config: .standard, seed: 1)
@@ -30,13 +32,24 @@ extension Bench {
             for th in threads.split(separator: ",").compactMap({ Int($0) }) {
                 m.threads = th
                 let fwd = try measure(m, batch: 64, backward: false)
+                if profile { printProfile(m, "forward, batch 64, threads \(th)") }
                 let both = try measure(m, batch: 32, backward: true)
+                if profile { printProfile(m, "forward+backward, batch 32, threads \(th)") }
                 if json {
                     print("{\"impl\":\"swift\",\"threads\":\(th),\"forward\":\(fwd),\"forward_backward\":\(both),\"gflop_forward\":\(gflop)}")
                 } else {
                     print(String(format: "%7d  %19.1f  %19.1f  %15.1f  %15.1f", th, fwd, both, fwd * gflop, both * 3 * gflop))
                 }
             }
+        }
+
+        private func printProfile(_ m: FlowUNet, _ title: String) {
+            let p = m.opProfile, total = p.values.reduce(0, +)
+            print("op profile (\(title)), seconds summed over shards and \(repeats) repetitions:")
+            for (k, v) in p.sorted(by: { $0.value > $1.value }) {
+                print(String(format: "  %-32@ %8.3f  %5.1f%%", k, v, 100 * v / total))
+            }
+            m.profiling = false
         }
 
         private func measure(_ model: FlowUNet, batch: Int, backward: Bool) throws -> Double {
@@ -47,6 +60,7 @@ extension Bench {
             let dv = s.gaussians(batch * model.sampleSize)
             _ = try model.velocity(x: x, t: t, tokens: tokens) // warm-up (allocates the workspace)
             if backward { model.backward(dVelocity: dv) }
+            model.profiling = profile
             var best = Double.infinity
             for _ in 0..<repeats {
                 best = min(best, try seconds {

@@ -30,3 +30,25 @@ enum Op {
     /// out[b] = mean of inp[b, l, :] over the prompt's real tokens.
     case maskedMean(inp: Int, out: Int, length: Int, dim: Int)
 }
+
+extension Op {
+    /// The op's kind, for profiles.
+    var kind: String {
+        switch self {
+        case let .conv(_, _, _, _, s): s.isPointwise ? "conv1x1" : "conv\(s.kernel)x\(s.kernel)/\(s.stride) c\(s.inChannels)"
+        case .groupNorm: "groupNorm"
+        case .layerNorm: "layerNorm"
+        case .linear: "linear"
+        case .silu: "silu"
+        case .gelu: "gelu"
+        case .add: "add"
+        case .film: "film"
+        case .concat: "concat"
+        case .upsample: "upsample"
+        case .attention: "attention"
+        case .tokenEmbed: "tokenEmbed"
+        case .timestepEmbed: "timestepEmbed"
+        case .maskedMean: "maskedMean"
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Dispatch
 import NumericCore
 
 /// Activation, gradient and scratch memory for one batch size, allocated once and reused (no allocation per layer
@@ -9,10 +10,14 @@ final class Workspace<T: GemmScalar> {
     private var grads: [UnsafeMutablePointer<T>?] = []
     private var col: UnsafeMutablePointer<T>?
     private var dcol: UnsafeMutablePointer<T>?
+    private var winograd: UnsafeMutablePointer<T>?
     private var scores: UnsafeMutablePointer<T>?
     private(set) var timesteps: UnsafeMutablePointer<T>?
     private(set) var ids: UnsafeMutablePointer<Int32>?
     private(set) var mask: UnsafeMutablePointer<Bool>?
+    /// Seconds spent per op kind ("forward conv", "backward silu", ...) while `profiling` is on.
+    var profile: [String: Double] = [:]
+    var profiling = false
 
     init(graph: Graph) { self.graph = graph }
 
@@ -21,7 +26,7 @@ final class Workspace<T: GemmScalar> {
     private func release() {
         for p in values { p.deallocate() }
         for g in grads { g?.deallocate() }
-        col?.deallocate(); dcol?.deallocate(); scores?.deallocate()
+        col?.deallocate(); dcol?.deallocate(); winograd?.deallocate(); scores?.deallocate()
         timesteps?.deallocate(); ids?.deallocate(); mask?.deallocate()
         values = []; grads = []
     }
@@ -47,6 +52,7 @@ final class Workspace<T: GemmScalar> {
         let s = graph.scratchSizes
         col = .allocate(capacity: max(1, s.col))
         dcol = .allocate(capacity: max(1, s.col))
+        winograd = .allocate(capacity: max(1, s.winograd))
         scores = .allocate(capacity: max(1, 2 * s.scores))
         timesteps = .allocate(capacity: batch)
         ids = .allocate(capacity: batch * graph.textLength)
@@ -58,18 +64,35 @@ final class Workspace<T: GemmScalar> {
 
     /// Runs every op for the first `n` samples.
     func forward(parameters w: UnsafePointer<T>, batch n: Int) {
-        for op in graph.ops { forward(op, w, n) }
+        if profiling {
+            for op in graph.ops { timed("forward " + op.kind) { forward(op, w, n) } }
+        } else {
+            for op in graph.ops { forward(op, w, n) }
+        }
     }
 
     /// Zeroes activation gradients, seeds the output gradient from `dOutput`, and runs every op's backward rule in
     /// reverse, accumulating parameter gradients into `dw`.
     func backward(parameters w: UnsafePointer<T>, gradients dw: UnsafeMutablePointer<T>, dOutput: UnsafePointer<T>,
                   batch n: Int) {
-        for (i, spec) in graph.buffers.enumerated() where spec.differentiable {
-            grads[i]!.update(repeating: 0, count: spec.perSample * n)
+        timed("backward zero") {
+            for (i, spec) in graph.buffers.enumerated() where spec.differentiable {
+                grads[i]!.update(repeating: 0, count: spec.perSample * n)
+            }
         }
         grad(graph.output).update(from: dOutput, count: graph.buffers[graph.output].perSample * n)
-        for op in graph.ops.reversed() { backward(op, w, dw, n) }
+        if profiling {
+            for op in graph.ops.reversed() { timed("backward " + op.kind) { backward(op, w, dw, n) } }
+        } else {
+            for op in graph.ops.reversed() { backward(op, w, dw, n) }
+        }
+    }
+
+    private func timed(_ key: String, _ body: () -> Void) {
+        guard profiling else { return body() }
+        let start = DispatchTime.now().uptimeNanoseconds
+        body()
+        profile[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
 
     private func forward(_ op: Op, _ w: UnsafePointer<T>, _ n: Int) {
@@ -77,7 +100,7 @@ final class Workspace<T: GemmScalar> {
         case let .conv(i, o, wt, b, s0):
             var s = s0
             s.batch = n
-            Conv2D.forward(out: value(o), col: col!, inp: value(i), weight: w + wt, bias: w + b, s)
+            Conv2D.forward(out: value(o), col: col!, inp: value(i), weight: w + wt, bias: w + b, s, winograd: winograd)
         case let .groupNorm(i, o, wt, b, st, hw, c, g):
             GroupNorm.forward(out: value(o), mean: value(st), rstd: value(st) + n * g, inp: value(i), weight: w + wt,
                               bias: w + b, batch: n, hw: hw, channels: c, groups: g)
@@ -135,7 +158,7 @@ final class Workspace<T: GemmScalar> {
             var s = s0
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
-                            inp: value(i), weight: w + wt, s)
+                            inp: value(i), weight: w + wt, s, winograd: winograd)
         case let .groupNorm(i, o, wt, b, st, hw, c, g):
             GroupNorm.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dout: grad(o), inp: value(i),
                                weight: w + wt, mean: value(st), rstd: value(st) + n * g, batch: n, hw: hw,

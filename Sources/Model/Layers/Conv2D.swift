@@ -72,10 +72,16 @@ enum Conv2D {
     /// - Parameters:
     ///   - out: (rows, outC); col: scratch of chunkRows·patch (unused for pointwise convolutions)
     ///   - inp: (batch, H, W, inC); weight: (outC, patch); bias: (outC)
+    ///   - winograd: scratch of `Winograd.scratchSize(s)`; when given and the layer qualifies, the forward pass
+    ///     uses Winograd F(2×2, 3×3) instead of im2col
     @inlinable
     static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, col: UnsafeMutablePointer<T>, inp: UnsafePointer<T>,
                                        weight: UnsafePointer<T>, bias: UnsafePointer<T>?, _ s: ConvShape,
-                                       chunk: Int? = nil) {
+                                       chunk: Int? = nil, winograd: UnsafeMutablePointer<T>? = nil) {
+        if let winograd, Winograd.applies(s) {
+            Winograd.forward(out: out, inp: inp, weight: weight, bias: bias, s, scratch: winograd)
+            return
+        }
         if s.isPointwise {
             Linear.forward(out: out, inp: inp, weight: weight, bias: bias, rows: s.rows, inDim: s.patch, outDim: s.outChannels)
             return
@@ -91,12 +97,19 @@ enum Conv2D {
         }
     }
 
-    /// Accumulates dinp (if given), dweight, dbias. `col` and `dcol` are scratch of chunkRows·patch each.
+    /// Accumulates dinp (if given), dweight, dbias. `col` and `dcol` are scratch of chunkRows·patch each; with
+    /// `winograd` scratch (see `forward`) a qualifying layer computes dinp by Winograd.
     @inlinable
     static func backward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>,
                                         dbias: UnsafeMutablePointer<T>?, col: UnsafeMutablePointer<T>,
                                         dcol: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>,
-                                        weight: UnsafePointer<T>, _ s: ConvShape, chunk: Int? = nil) {
+                                        weight: UnsafePointer<T>, _ s: ConvShape, chunk: Int? = nil,
+                                        winograd: UnsafeMutablePointer<T>? = nil) {
+        var dinp = dinp
+        if let d = dinp, let winograd, Winograd.applies(s) {
+            Winograd.backwardInput(dinp: d, dout: dout, weight: weight, s, scratch: winograd)
+            dinp = nil
+        }
         if s.isPointwise {
             Linear.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
                             rows: s.rows, inDim: s.patch, outDim: s.outChannels)

@@ -1,0 +1,213 @@
+import NumericCore
+
+/// Winograd F(2×2, 3×3) convolution for 3×3, stride-1, padding-1 layers on NHWC activations (Lavin & Gray,
+/// "Fast Algorithms for Convolutional Neural Networks", CVPR 2016, eq. 8): per 2×2 output tile,
+/// Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, with d the 4×4 input tile around it. Summed over input channels, the elementwise
+/// product becomes 16 matrix products (tiles × C)·(C × C_out) per chunk of tiles: 16 multiplications per tile
+/// and channel pair instead of 36, so 2.25× fewer than im2col.
+///
+/// The input gradient of such a layer is the same kind of convolution of ∂L/∂out with the kernel rotated by 180°
+/// and its channel axes swapped, so the backward pass reuses `convolve` with `transformWeights(flipped: true)`.
+/// Channels are processed 8 at a time (`SIMD8`), so both channel counts must be multiples of 8.
+enum Winograd {
+    /// Forward: out = conv(inp) + bias. `scratch` holds `scratchSize(s)` values.
+    @inlinable
+    static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, _ s: ConvShape, scratch: UnsafeMutablePointer<T>) {
+        let c = s.inChannels, co = s.outChannels
+        transformWeights(u: scratch, weight: weight, inC: c, outC: co, flipped: false)
+        convolve(out: out, inp: inp, u: scratch, bias: bias, accumulate: false, batch: s.batch, height: s.height,
+                 width: s.width, inChannels: c, outChannels: co, scratch: scratch + 16 * c * co)
+    }
+
+    /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`).
+    @inlinable
+    static func backwardInput<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
+                                             weight: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>) {
+        let c = s.inChannels, co = s.outChannels
+        transformWeights(u: scratch, weight: weight, inC: c, outC: co, flipped: true)
+        convolve(out: dinp, inp: dout, u: scratch, bias: nil, accumulate: true, batch: s.batch, height: s.height,
+                 width: s.width, inChannels: co, outChannels: c, scratch: scratch + 16 * c * co)
+    }
+
+    /// Scalars per SIMD lane group; channel counts must be multiples of it.
+    static let lanes = 8
+
+    /// Whether `s` is a layer this algorithm computes (forward and input gradient).
+    static func applies(_ s: ConvShape) -> Bool {
+        s.kernel == 3 && s.stride == 1 && s.padding == 1 && s.height % 2 == 0 && s.width % 2 == 0
+            && s.inChannels % lanes == 0 && s.outChannels % lanes == 0
+    }
+
+    /// Tiles per chunk: the transformed inputs of a chunk (16·tiles·C values) stay near 1 MB so they are still in
+    /// cache when the products read them.
+    static func chunkTiles(inChannels c: Int, outChannels co: Int) -> Int { max(16, (1 << 16) / max(c, co)) }
+
+    /// Scratch values a layer needs, either direction: its transformed weights (16·c·co) followed by what
+    /// `convolve` uses (`convolveScratch`).
+    static func scratchSize(_ s: ConvShape) -> Int {
+        16 * s.inChannels * s.outChannels + convolveScratch(inChannels: s.inChannels, outChannels: s.outChannels)
+    }
+
+    /// Values of `convolve`'s scratch: transformed inputs and products of one chunk of tiles, and a zero tap.
+    static func convolveScratch(inChannels c: Int, outChannels co: Int) -> Int {
+        16 * chunkTiles(inChannels: c, outChannels: co) * (c + co) + max(c, co)
+    }
+
+    /// U = G g Gᵀ for every (input, output) channel pair: u[k][i][o] with k = 4ξ + ν, i.e. 16 matrices of
+    /// (inChannels × outChannels), row-major. `weight` is (outC, 3, 3, inC). With `flipped` the result is for the
+    /// input-gradient convolution: input channels are the weight's outputs, outputs its inputs, kernel rotated.
+    @inlinable
+    static func transformWeights<T: GemmScalar>(u: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, inC: Int,
+                                                outC: Int, flipped: Bool) {
+        // Channels of the convolution being computed.
+        let ci = flipped ? outC : inC, co = flipped ? inC : outC
+        let half: T = 0.5
+        for i in 0..<ci {
+            for o in 0..<co {
+                func g(_ ky: Int, _ kx: Int) -> T {
+                    flipped ? weight[((i * 3 + (2 - ky)) * 3 + (2 - kx)) * inC + o] : weight[((o * 3 + ky) * 3 + kx) * inC + i]
+                }
+                // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+                for r in 0..<4 {
+                    let t0: T, t1: T, t2: T
+                    switch r {
+                    case 0: (t0, t1, t2) = (g(0, 0), g(0, 1), g(0, 2))
+                    case 1: (t0, t1, t2) = (half * (g(0, 0) + g(1, 0) + g(2, 0)), half * (g(0, 1) + g(1, 1) + g(2, 1)),
+                                            half * (g(0, 2) + g(1, 2) + g(2, 2)))
+                    case 2: (t0, t1, t2) = (half * (g(0, 0) - g(1, 0) + g(2, 0)), half * (g(0, 1) - g(1, 1) + g(2, 1)),
+                                            half * (g(0, 2) - g(1, 2) + g(2, 2)))
+                    default: (t0, t1, t2) = (g(2, 0), g(2, 1), g(2, 2))
+                    }
+                    let base = u + (r * 4 * ci + i) * co + o, plane = ci * co
+                    base[0] = t0
+                    base[plane] = half * (t0 + t1 + t2)
+                    base[2 * plane] = half * (t0 - t1 + t2)
+                    base[3 * plane] = t2
+                }
+            }
+        }
+    }
+
+    /// out (batch, H, W, co) = conv(inp (batch, H, W, c)) with transformed weights `u`, plus `bias` if given; with
+    /// `accumulate` the result is added to `out` instead of overwriting it. `scratch` holds `convolveScratch` values.
+    @inlinable
+    static func convolve<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, u: UnsafePointer<T>,
+                                        bias: UnsafePointer<T>?, accumulate: Bool, batch: Int, height h: Int,
+                                        width w: Int, inChannels c: Int, outChannels co: Int,
+                                        scratch: UnsafeMutablePointer<T>) {
+        precondition(c % lanes == 0 && co % lanes == 0 && h % 2 == 0 && w % 2 == 0, "Winograd shape")
+        let th = h / 2, tw = w / 2, total = batch * th * tw
+        let chunk = chunkTiles(inChannels: c, outChannels: co)
+        let v = scratch, m = v + 16 * chunk * c, zero = m + 16 * chunk * co
+        zero.update(repeating: 0, count: max(c, co))
+        withUnsafeTemporaryAllocation(of: UnsafePointer<T>.self, capacity: 16) { taps in
+            var first = 0
+            while first < total {
+                let count = min(chunk, total - first)
+                for tile in 0..<count {
+                    let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
+                    for r in 0..<4 {
+                        let iy = 2 * ty - 1 + r
+                        for q in 0..<4 {
+                            let ix = 2 * tx - 1 + q
+                            taps[r * 4 + q] = iy < 0 || iy >= h || ix < 0 || ix >= w
+                                ? UnsafePointer(zero) : inp + ((b * h + iy) * w + ix) * c
+                        }
+                    }
+                    inputTile(v: v + tile * c, stride: count * c, taps: UnsafePointer(taps.baseAddress!), channels: c)
+                }
+                for k in 0..<16 {
+                    T.gemm(.none, .none, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
+                           b: u + k * c * co, ldb: co, beta: 0, c: m + k * count * co, ldc: co)
+                }
+                for tile in 0..<count {
+                    let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
+                    let o00 = out + ((b * h + 2 * ty) * w + 2 * tx) * co
+                    outputTile(out: o00, rowStride: w * co, m: m + tile * co, stride: count * co, bias: bias,
+                               accumulate: accumulate, channels: co)
+                }
+                first += count
+            }
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func load<T: GemmScalar>(_ p: UnsafePointer<T>) -> SIMD8<T> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<T>.self)
+    }
+
+    @inlinable @inline(__always)
+    static func store<T: GemmScalar>(_ x: SIMD8<T>, _ p: UnsafeMutablePointer<T>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<T>.self)
+    }
+
+    /// Bᵀ d B for one tile, 8 channels at a time: v[k·stride + j] for k = 4r + q. Bᵀ = [1 0 −1 0; 0 1 1 0;
+    /// 0 −1 1 0; 0 1 0 −1].
+    @inlinable
+    static func inputTile<T: GemmScalar>(v: UnsafeMutablePointer<T>, stride: Int, taps: UnsafePointer<UnsafePointer<T>>,
+                                         channels c: Int) {
+        var j = 0
+        while j < c {
+            // Rows first: e_r = d_r B (per input row r).
+            var e = (SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero,
+                     SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero,
+                     SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero)
+            withUnsafeMutableBytes(of: &e) { raw in
+                let e = raw.baseAddress!.assumingMemoryBound(to: SIMD8<T>.self)
+                for r in 0..<4 {
+                    let d0 = load(taps[4 * r] + j), d1 = load(taps[4 * r + 1] + j)
+                    let d2 = load(taps[4 * r + 2] + j), d3 = load(taps[4 * r + 3] + j)
+                    e[4 * r] = d0 - d2
+                    e[4 * r + 1] = d1 + d2
+                    e[4 * r + 2] = d2 - d1
+                    e[4 * r + 3] = d1 - d3
+                }
+                // Then columns: v_q = Bᵀ e_q.
+                for q in 0..<4 {
+                    let a0 = e[q], a1 = e[4 + q], a2 = e[8 + q], a3 = e[12 + q]
+                    store(a0 - a2, v + q * stride + j)
+                    store(a1 + a2, v + (4 + q) * stride + j)
+                    store(a2 - a1, v + (8 + q) * stride + j)
+                    store(a1 - a3, v + (12 + q) * stride + j)
+                }
+            }
+            j += lanes
+        }
+    }
+
+    /// Aᵀ M A for one tile (Aᵀ = [1 1 1 0; 0 1 −1 −1]) plus bias, written (or added) to the 2×2 output pixels.
+    @inlinable
+    static func outputTile<T: GemmScalar>(out: UnsafeMutablePointer<T>, rowStride: Int, m: UnsafePointer<T>,
+                                          stride: Int, bias: UnsafePointer<T>?, accumulate: Bool, channels co: Int) {
+        var j = 0
+        while j < co {
+            // s_c = Aᵀ m_c per column c (two rows out of four).
+            var s0 = (SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero)
+            var s1 = s0
+            withUnsafeMutableBytes(of: &s0) { r0 in
+                withUnsafeMutableBytes(of: &s1) { r1 in
+                    let s0 = r0.baseAddress!.assumingMemoryBound(to: SIMD8<T>.self)
+                    let s1 = r1.baseAddress!.assumingMemoryBound(to: SIMD8<T>.self)
+                    for q in 0..<4 {
+                        let m0 = load(m + q * stride + j), m1 = load(m + (4 + q) * stride + j)
+                        let m2 = load(m + (8 + q) * stride + j), m3 = load(m + (12 + q) * stride + j)
+                        s0[q] = m0 + m1 + m2
+                        s1[q] = m1 - m2 - m3
+                    }
+                }
+            }
+            let b = bias.map { load($0 + j) } ?? .zero
+            let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
+            let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
+            let p00 = out + j, p01 = out + co + j, p10 = out + rowStride + j, p11 = out + rowStride + co + j
+            if accumulate {
+                store(load(p00) + y00, p00); store(load(p01) + y01, p01)
+                store(load(p10) + y10, p10); store(load(p11) + y11, p11)
+            } else {
+                store(y00, p00); store(y01, p01); store(y10, p10); store(y11, p11)
+            }
+            j += lanes
+        }
+    }
+}
