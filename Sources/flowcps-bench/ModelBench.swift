@@ -72,6 +72,30 @@ extension Bench {
         }
     }
 
+    /// 3×3 convolutions in isolation, im2col against Winograd, at the model's layer shapes.
+    struct ConvSpeed: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "conv",
+                                                        abstract: "GFLOP/s of the model's 3×3 convolution shapes, im2col vs Winograd, one thread.")
+        @Option(help: "Batch size.")
+        var batch = 32
+        @Option(help: "Timed repetitions; the best is reported.")
+        var repeats = 5
+
+        func run() {
+            BLAS.threads = 1
+            print("side  in  out   forward im2col  forward winograd   backward im2col  backward winograd   (GFLOP/s of the direct convolution)")
+            for (side, ci, co) in [(32, 32, 32), (32, 64, 32), (32, 96, 32), (16, 32, 64), (16, 64, 64), (16, 128, 64),
+                                   (16, 192, 64), (8, 64, 128), (8, 128, 128), (8, 256, 128)] {
+                let flop = 2.0 * Double(batch * side * side * 9 * ci * co)
+                let r = [(false, false), (false, true), (true, false), (true, true)].map { bwd, wino in
+                    flop * (bwd ? 2 : 1) / LayerTiming.conv3x3(side: side, inChannels: ci, outChannels: co, batch: batch,
+                                                               winograd: wino, backward: bwd, repeats: repeats) / 1e9
+                }
+                print(String(format: "%4d %3d %4d   %14.1f  %16.1f   %15.1f  %17.1f", side, ci, co, r[0], r[1], r[2], r[3]))
+            }
+        }
+    }
+
     /// The machine's sgemm throughput: the peak a GEMM-bound model can approach.
     struct SgemmPeak: ParsableCommand {
         static let configuration = CommandConfiguration(commandName: "sgemm",

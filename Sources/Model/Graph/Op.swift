@@ -32,6 +32,32 @@ enum Op {
 }
 
 extension Op {
+    /// Buffers the op reads whose gradients its backward rule accumulates into.
+    var inputs: [Int] {
+        switch self {
+        case let .conv(i, _, _, _, _), let .groupNorm(i, _, _, _, _, _, _, _), let .layerNorm(i, _, _, _, _, _, _),
+             let .linear(i, _, _, _, _, _, _), let .silu(i, _), let .gelu(i, _), let .upsample(i, _, _, _, _),
+             let .maskedMean(i, _, _, _):
+            [i]
+        case let .add(a, b, _), let .concat(a, b, _, _, _, _): [a, b]
+        case let .film(i, _, m, _, _): [i, m]
+        case let .attention(q, k, v, _, _, _, _, _, _, _): [q, k, v]
+        case .tokenEmbed, .timestepEmbed: []
+        }
+    }
+
+    /// Buffers the op writes (its backward rule reads their gradients).
+    var outputs: [Int] {
+        switch self {
+        case let .conv(_, o, _, _, _), let .linear(_, o, _, _, _, _, _), let .silu(_, o), let .gelu(_, o),
+             let .add(_, _, o), let .film(_, o, _, _, _), let .concat(_, _, o, _, _, _), let .upsample(_, o, _, _, _),
+             let .tokenEmbed(o, _, _, _, _), let .timestepEmbed(o, _), let .maskedMean(_, o, _, _):
+            [o]
+        case let .groupNorm(_, o, _, _, st, _, _, _), let .layerNorm(_, o, _, _, st, _, _): [o, st]
+        case let .attention(_, _, _, o, p, _, _, _, _, _): [o, p]
+        }
+    }
+
     /// The op's kind, for profiles.
     var kind: String {
         switch self {

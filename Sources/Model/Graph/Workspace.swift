@@ -19,7 +19,23 @@ final class Workspace<T: GemmScalar> {
     var profile: [String: Double] = [:]
     var profiling = false
 
-    init(graph: Graph) { self.graph = graph }
+    /// For each op (by index), the gradient buffers its backward rule is the first to touch in the reverse sweep:
+    /// they are zeroed just before it runs (so the zeroed memory is still in cache when accumulated into),
+    /// instead of zeroing every gradient up front.
+    private let zeroBefore: [[Int]]
+
+    init(graph: Graph) {
+        self.graph = graph
+        var touched: Set<Int> = [graph.output]
+        var lists = [[Int]](repeating: [], count: graph.ops.count)
+        for (k, op) in graph.ops.enumerated().reversed() {
+            for b in op.outputs + op.inputs where graph.buffers[b].differentiable && !touched.contains(b) {
+                touched.insert(b)
+                lists[k].append(b)
+            }
+        }
+        zeroBefore = lists
+    }
 
     deinit { release() }
 
@@ -71,28 +87,24 @@ final class Workspace<T: GemmScalar> {
         }
     }
 
-    /// Zeroes activation gradients, seeds the output gradient from `dOutput`, and runs every op's backward rule in
-    /// reverse, accumulating parameter gradients into `dw`.
+    /// Seeds the output gradient from `dOutput` and runs every op's backward rule in reverse (zeroing each
+    /// activation gradient just before its first use), accumulating parameter gradients into `dw`.
     func backward(parameters w: UnsafePointer<T>, gradients dw: UnsafeMutablePointer<T>, dOutput: UnsafePointer<T>,
                   batch n: Int) {
-        timed("backward zero") {
-            for (i, spec) in graph.buffers.enumerated() where spec.differentiable {
-                grads[i]!.update(repeating: 0, count: spec.perSample * n)
-            }
-        }
         grad(graph.output).update(from: dOutput, count: graph.buffers[graph.output].perSample * n)
-        if profiling {
-            for op in graph.ops.reversed() { timed("backward " + op.kind) { backward(op, w, dw, n) } }
-        } else {
-            for op in graph.ops.reversed() { backward(op, w, dw, n) }
+        for (k, op) in graph.ops.enumerated().reversed() {
+            timed("backward zero") {
+                for b in zeroBefore[k] { grads[b]!.update(repeating: 0, count: graph.buffers[b].perSample * n) }
+            }
+            timed("backward " + op.kind) { backward(op, w, dw, n) }
         }
     }
 
-    private func timed(_ key: String, _ body: () -> Void) {
+    private func timed(_ key: @autoclosure () -> String, _ body: () -> Void) {
         guard profiling else { return body() }
         let start = DispatchTime.now().uptimeNanoseconds
         body()
-        profile[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        profile[key(), default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
 
     private func forward(_ op: Op, _ w: UnsafePointer<T>, _ n: Int) {
@@ -158,7 +170,8 @@ final class Workspace<T: GemmScalar> {
             var s = s0
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
-                            inp: value(i), weight: w + wt, s, winograd: winograd)
+                            inp: value(i), weight: w + wt, s,
+                            chunk: Winograd.applies(s) ? Conv2D.weightGradientChunkRows(s) : nil, winograd: winograd)
         case let .groupNorm(i, o, wt, b, st, hw, c, g):
             GroupNorm.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dout: grad(o), inp: value(i),
                                weight: w + wt, mean: value(st), rstd: value(st) + n * g, batch: n, hw: hw,

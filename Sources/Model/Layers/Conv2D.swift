@@ -1,3 +1,4 @@
+import Foundation
 import NumericCore
 
 /// Geometry of a square-kernel convolution over NHWC activations.
@@ -22,6 +23,14 @@ enum Conv2D {
     /// the GEMM that consumes it (instead of streaming the whole k²-times-larger matrix through memory).
     @inlinable
     static func chunkRows(_ s: ConvShape, limit: Int = 1 << 18) -> Int { max(1, limit / max(1, s.patch)) }
+
+    /// Rows per chunk when the backward pass only forms the weight gradient (Winograd computed the input
+    /// gradient): a deeper product (K = rows) amortises the read-modify-write of the whole dweight per chunk.
+    @inlinable
+    static func weightGradientChunkRows(_ s: ConvShape) -> Int { chunkRows(s, limit: weightGradientLimit) }
+
+    /// im2col values per weight-gradient chunk (tuned with `flowcps-bench conv`).
+    nonisolated(unsafe) static var weightGradientLimit = Int(getenv("FLOWCPS_WG_LIMIT").map { String(cString: $0) } ?? "") ?? (1 << 20)
 
     /// col[(row − first), (ky, kx, ci)] = inp[b, oy·s − p + ky, ox·s − p + kx, ci] (0 outside) for output rows
     /// first..<first + count, row = (b·outH + oy)·outW + ox.

@@ -1,3 +1,4 @@
+import Foundation
 import NumericCore
 
 /// Winograd F(2×2, 3×3) convolution for 3×3, stride-1, padding-1 layers on NHWC activations (Lavin & Gray,
@@ -30,6 +31,9 @@ enum Winograd {
                  width: s.width, inChannels: co, outChannels: c, scratch: scratch + 16 * c * co)
     }
 
+    /// Values of transformed input (or products) per chunk of tiles; tuned on the bench (`flowcps-bench model`).
+    nonisolated(unsafe) static var chunkBudget = Int(getenv("FLOWCPS_WINO_BUDGET").map { String(cString: $0) } ?? "") ?? (1 << 16)
+
     /// Scalars per SIMD lane group; channel counts must be multiples of it.
     static let lanes = 8
 
@@ -41,7 +45,7 @@ enum Winograd {
 
     /// Tiles per chunk: the transformed inputs of a chunk (16·tiles·C values) stay near 1 MB so they are still in
     /// cache when the products read them.
-    static func chunkTiles(inChannels c: Int, outChannels co: Int) -> Int { max(16, (1 << 16) / max(c, co)) }
+    static func chunkTiles(inChannels c: Int, outChannels co: Int) -> Int { max(16, Winograd.chunkBudget / (16 * max(c, co))) }
 
     /// Scratch values a layer needs, either direction: its transformed weights (16·c·co) followed by what
     /// `convolve` uses (`convolveScratch`).
@@ -62,29 +66,26 @@ enum Winograd {
                                                 outC: Int, flipped: Bool) {
         // Channels of the convolution being computed.
         let ci = flipped ? outC : inC, co = flipped ? inC : outC
-        let half: T = 0.5
+        let half: T = 0.5, plane = ci * co
         for i in 0..<ci {
             for o in 0..<co {
-                func g(_ ky: Int, _ kx: Int) -> T {
-                    flipped ? weight[((i * 3 + (2 - ky)) * 3 + (2 - kx)) * inC + o] : weight[((o * 3 + ky) * 3 + kx) * inC + i]
-                }
+                // The 3×3 kernel of this channel pair, read once.
+                let p = flipped ? weight + i * 9 * inC + o : weight + o * 9 * inC + i
+                func g(_ ky: Int, _ kx: Int) -> T { flipped ? p[((2 - ky) * 3 + (2 - kx)) * inC] : p[(ky * 3 + kx) * inC] }
+                let g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2)
+                let g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2)
                 // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-                for r in 0..<4 {
-                    let t0: T, t1: T, t2: T
-                    switch r {
-                    case 0: (t0, t1, t2) = (g(0, 0), g(0, 1), g(0, 2))
-                    case 1: (t0, t1, t2) = (half * (g(0, 0) + g(1, 0) + g(2, 0)), half * (g(0, 1) + g(1, 1) + g(2, 1)),
-                                            half * (g(0, 2) + g(1, 2) + g(2, 2)))
-                    case 2: (t0, t1, t2) = (half * (g(0, 0) - g(1, 0) + g(2, 0)), half * (g(0, 1) - g(1, 1) + g(2, 1)),
-                                            half * (g(0, 2) - g(1, 2) + g(2, 2)))
-                    default: (t0, t1, t2) = (g(2, 0), g(2, 1), g(2, 2))
-                    }
-                    let base = u + (r * 4 * ci + i) * co + o, plane = ci * co
+                func emit(_ r: Int, _ t0: T, _ t1: T, _ t2: T) {
+                    let base = u + (r * 4 * ci + i) * co + o
                     base[0] = t0
                     base[plane] = half * (t0 + t1 + t2)
                     base[2 * plane] = half * (t0 - t1 + t2)
                     base[3 * plane] = t2
                 }
+                emit(0, g00, g01, g02)
+                emit(1, half * (g00 + g10 + g20), half * (g01 + g11 + g21), half * (g02 + g12 + g22))
+                emit(2, half * (g00 - g10 + g20), half * (g01 - g11 + g21), half * (g02 - g12 + g22))
+                emit(3, g20, g21, g22)
             }
         }
     }

@@ -1,0 +1,36 @@
+import Dispatch
+import NumericCore
+
+/// Times single layers in isolation (for `flowcps-bench conv`): where a layer's time goes is easier to see
+/// without the rest of the model around it.
+public enum LayerTiming {
+    /// Best-of-`repeats` seconds for a 3×3 stride-1 convolution's forward pass (`backward: false`) or its input
+    /// plus weight gradient (`backward: true`) on a (batch, side, side, inChannels) input, by im2col or Winograd.
+    public static func conv3x3(side: Int, inChannels: Int, outChannels: Int, batch: Int, winograd: Bool,
+                               backward: Bool, repeats: Int) -> Double {
+        let s = ConvShape(batch: batch, height: side, width: side, inChannels: inChannels, outChannels: outChannels,
+                          kernel: 3, stride: 1, padding: 1)
+        var rng = RandomStream(seed: 3, domain: "layer-timing")
+        let x = rng.gaussians(batch * side * side * inChannels), w = rng.gaussians(outChannels * s.patch)
+        let b = rng.gaussians(outChannels), dout = rng.gaussians(s.rows * outChannels)
+        var out = [Float](repeating: 0, count: s.rows * outChannels), dx = x, dw = w, db = b
+        let chunk = winograd && Winograd.applies(s) ? Conv2D.weightGradientChunkRows(s) : Conv2D.chunkRows(s)
+        var col = [Float](repeating: 0, count: chunk * s.patch), dcol = col
+        var scratch = [Float](repeating: 0, count: max(1, Winograd.scratchSize(s)))
+        var best = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            scratch.withUnsafeMutableBufferPointer { sp in
+                let wino = winograd && Winograd.applies(s) ? sp.baseAddress : nil
+                if backward {
+                    Conv2D.backward(dinp: &dx, dweight: &dw, dbias: &db, col: &col, dcol: &dcol, dout: dout, inp: x,
+                                    weight: w, s, chunk: chunk, winograd: wino)
+                } else {
+                    Conv2D.forward(out: &out, col: &col, inp: x, weight: w, bias: b, s, winograd: wino)
+                }
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return best
+    }
+}
