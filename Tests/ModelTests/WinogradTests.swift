@@ -22,7 +22,7 @@ struct WinogradTests {
         return out
     }
 
-    @Test(arguments: [(8, 16, 4, 6), (16, 8, 2, 2), (24, 8, 6, 4)])
+    @Test(arguments: [(8, 16, 4, 6), (16, 8, 2, 2), (24, 8, 6, 4), (8, 8, 6, 8)])
     func matchesDirectConvolutionAndFiniteDifferences(inC: Int, outC: Int, height: Int, width: Int) {
         let s = ConvShape(batch: 2, height: height, width: width, inChannels: inC, outChannels: outC, kernel: 3, stride: 1,
                           padding: 1)
@@ -42,6 +42,11 @@ struct WinogradTests {
         Winograd.backwardInput(dinp: &dx, dout: dout, weight: w, s, scratch: &scratch)
         let numeric = numericGradient(x) { dot(fwd($0, w, b), dout) }
         #expect(relativeError(dx.map { $0 - 1 }, numeric) < 1e-6)
+        // Weight and bias gradients accumulate too (start from 2s).
+        var dw = [Double](repeating: 2, count: w.count), db = [Double](repeating: 2, count: outC)
+        Winograd.backwardWeights(dweight: &dw, dbias: &db, dout: dout, inp: x, s, scratch: &scratch)
+        #expect(relativeError(dw.map { $0 - 2 }, numericGradient(w) { dot(fwd(x, $0, b), dout) }) < 1e-6)
+        #expect(relativeError(db.map { $0 - 2 }, numericGradient(b) { dot(fwd(x, w, $0), dout) }) < 1e-6)
     }
 
     @Test func convLayerUsesItAndAgreesWithIm2colInFloat() {
@@ -61,9 +66,26 @@ struct WinogradTests {
         Conv2D.backward(dinp: &dx1, dweight: &dw1, dbias: &db1, col: &col, dcol: &dcol, dout: dout, inp: x, weight: w, s)
         Conv2D.backward(dinp: &dx2, dweight: &dw2, dbias: &db2, col: &col, dcol: &dcol, dout: dout, inp: x, weight: w, s,
                         winograd: &wino)
-        let dscale = dx1.map(abs).max()!
-        #expect(zip(dx1, dx2).allSatisfy { abs($0 - $1) < 1e-5 * dscale })
-        #expect(dw1 == dw2 && db1 == db2)
+        for (a, b) in [(dx1, dx2), (dw1, dw2), (db1, db2)] {
+            let scale = a.map(abs).max()!
+            #expect(zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 * scale })
+        }
+    }
+
+    /// Chunks of tiles (including a short last one) give the same result as one chunk.
+    @Test func chunkingDoesNotChangeResults() {
+        let s = ConvShape(batch: 3, height: 6, width: 4, inChannels: 8, outChannels: 16, kernel: 3, stride: 1, padding: 1)
+        let x = randoms(s.batch * 24 * 8, seed: 31), w = randoms(16 * s.patch, seed: 32), b = randoms(16, seed: 33)
+        let dout = randoms(s.rows * 16, seed: 34)
+        var scratch = [Double](repeating: 0, count: Winograd.scratchSize(s))
+        var one = [Double](repeating: 0, count: s.rows * 16), many = one
+        Winograd.forward(out: &one, inp: x, weight: w, bias: b, s, scratch: &scratch)
+        Winograd.forward(out: &many, inp: x, weight: w, bias: b, s, scratch: &scratch, tilesPerChunk: 5)
+        #expect(zip(one, many).allSatisfy { abs($0 - $1) < 1e-12 })
+        var dw1 = [Double](repeating: 0, count: w.count), dw2 = dw1, db1 = [Double](repeating: 0, count: 16), db2 = db1
+        Winograd.backwardWeights(dweight: &dw1, dbias: &db1, dout: dout, inp: x, s, scratch: &scratch)
+        Winograd.backwardWeights(dweight: &dw2, dbias: &db2, dout: dout, inp: x, s, scratch: &scratch, tilesPerChunk: 5)
+        #expect(zip(dw1, dw2).allSatisfy { abs($0 - $1) < 1e-10 } && db1 == db2)
     }
 
     @Test func onlyEvenStrideOneThreeByThreeLayersWithChannelsInEights() {

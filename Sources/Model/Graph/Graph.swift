@@ -39,10 +39,7 @@ struct Graph {
             switch op {
             case let .conv(_, _, _, _, s):
                 if !s.isPointwise { col = max(col, Conv2D.chunkRows(s) * s.patch) }
-                if Winograd.applies(s) {
-                    winograd = max(winograd, Winograd.scratchSize(s))
-                    col = max(col, Conv2D.weightGradientChunkRows(s) * s.patch)
-                }
+                if Winograd.applies(s) { winograd = max(winograd, Winograd.scratchSize(s)) }
             case let .attention(_, _, _, _, _, nq, nk, _, _, _): scores = max(scores, nq * nk)
             default: break
             }

@@ -170,8 +170,7 @@ final class Workspace<T: GemmScalar> {
             var s = s0
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
-                            inp: value(i), weight: w + wt, s,
-                            chunk: Winograd.applies(s) ? Conv2D.weightGradientChunkRows(s) : nil, winograd: winograd)
+                            inp: value(i), weight: w + wt, s, winograd: winograd)
         case let .groupNorm(i, o, wt, b, st, hw, c, g):
             GroupNorm.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dout: grad(o), inp: value(i),
                                weight: w + wt, mean: value(st), rstd: value(st) + n * g, batch: n, hw: hw,

@@ -1,4 +1,3 @@
-import Foundation
 import NumericCore
 
 /// Geometry of a square-kernel convolution over NHWC activations.
@@ -23,14 +22,6 @@ enum Conv2D {
     /// the GEMM that consumes it (instead of streaming the whole k²-times-larger matrix through memory).
     @inlinable
     static func chunkRows(_ s: ConvShape, limit: Int = 1 << 18) -> Int { max(1, limit / max(1, s.patch)) }
-
-    /// Rows per chunk when the backward pass only forms the weight gradient (Winograd computed the input
-    /// gradient): a deeper product (K = rows) amortises the read-modify-write of the whole dweight per chunk.
-    @inlinable
-    static func weightGradientChunkRows(_ s: ConvShape) -> Int { chunkRows(s, limit: weightGradientLimit) }
-
-    /// im2col values per weight-gradient chunk (tuned with `flowcps-bench conv`).
-    nonisolated(unsafe) static var weightGradientLimit = Int(getenv("FLOWCPS_WG_LIMIT").map { String(cString: $0) } ?? "") ?? (1 << 20)
 
     /// col[(row − first), (ky, kx, ci)] = inp[b, oy·s − p + ky, ox·s − p + kx, ci] (0 outside) for output rows
     /// first..<first + count, row = (b·outH + oy)·outW + ox.
@@ -107,17 +98,17 @@ enum Conv2D {
     }
 
     /// Accumulates dinp (if given), dweight, dbias. `col` and `dcol` are scratch of chunkRows·patch each; with
-    /// `winograd` scratch (see `forward`) a qualifying layer computes dinp by Winograd.
+    /// `winograd` scratch (see `forward`) a qualifying layer computes all three by Winograd.
     @inlinable
     static func backward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>,
                                         dbias: UnsafeMutablePointer<T>?, col: UnsafeMutablePointer<T>,
                                         dcol: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>,
                                         weight: UnsafePointer<T>, _ s: ConvShape, chunk: Int? = nil,
                                         winograd: UnsafeMutablePointer<T>? = nil) {
-        var dinp = dinp
-        if let d = dinp, let winograd, Winograd.applies(s) {
-            Winograd.backwardInput(dinp: d, dout: dout, weight: weight, s, scratch: winograd)
-            dinp = nil
+        if let winograd, Winograd.applies(s) {
+            if let dinp { Winograd.backwardInput(dinp: dinp, dout: dout, weight: weight, s, scratch: winograd) }
+            Winograd.backwardWeights(dweight: dweight, dbias: dbias, dout: dout, inp: inp, s, scratch: winograd)
+            return
         }
         if s.isPointwise {
             Linear.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,

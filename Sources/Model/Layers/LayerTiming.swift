@@ -14,8 +14,7 @@ public enum LayerTiming {
         let x = rng.gaussians(batch * side * side * inChannels), w = rng.gaussians(outChannels * s.patch)
         let b = rng.gaussians(outChannels), dout = rng.gaussians(s.rows * outChannels)
         var out = [Float](repeating: 0, count: s.rows * outChannels), dx = x, dw = w, db = b
-        let chunk = winograd && Winograd.applies(s) ? Conv2D.weightGradientChunkRows(s) : Conv2D.chunkRows(s)
-        var col = [Float](repeating: 0, count: chunk * s.patch), dcol = col
+        var col = [Float](repeating: 0, count: Conv2D.chunkRows(s) * s.patch), dcol = col
         var scratch = [Float](repeating: 0, count: max(1, Winograd.scratchSize(s)))
         var best = Double.infinity
         for _ in 0..<max(1, repeats) {
@@ -24,7 +23,7 @@ public enum LayerTiming {
                 let wino = winograd && Winograd.applies(s) ? sp.baseAddress : nil
                 if backward {
                     Conv2D.backward(dinp: &dx, dweight: &dw, dbias: &db, col: &col, dcol: &dcol, dout: dout, inp: x,
-                                    weight: w, s, chunk: chunk, winograd: wino)
+                                    weight: w, s, winograd: wino)
                 } else {
                     Conv2D.forward(out: &out, col: &col, inp: x, weight: w, bias: b, s, winograd: wino)
                 }

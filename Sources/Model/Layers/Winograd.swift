@@ -14,11 +14,13 @@ enum Winograd {
     /// Forward: out = conv(inp) + bias. `scratch` holds `scratchSize(s)` values.
     @inlinable
     static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
-                                       bias: UnsafePointer<T>?, _ s: ConvShape, scratch: UnsafeMutablePointer<T>) {
+                                       bias: UnsafePointer<T>?, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
+                                       tilesPerChunk: Int? = nil) {
         let c = s.inChannels, co = s.outChannels
         transformWeights(u: scratch, weight: weight, inC: c, outC: co, flipped: false)
         convolve(out: out, inp: inp, u: scratch, bias: bias, accumulate: false, batch: s.batch, height: s.height,
-                 width: s.width, inChannels: c, outChannels: co, scratch: scratch + 16 * c * co)
+                 width: s.width, inChannels: c, outChannels: co, scratch: scratch + 16 * c * co,
+                 tilesPerChunk: tilesPerChunk)
     }
 
     /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`).
@@ -33,6 +35,103 @@ enum Winograd {
 
     /// Values of transformed input (or products) per chunk of tiles; tuned on the bench (`flowcps-bench model`).
     nonisolated(unsafe) static var chunkBudget = Int(getenv("FLOWCPS_WINO_BUDGET").map { String(cString: $0) } ?? "") ?? (1 << 16)
+
+    /// Weight and bias gradients: dweight += ∂L/∂g and dbias += Σ dout, by the adjoint of eq. 8 per chunk of
+    /// tiles: ∂L/∂M = A·∂L/∂Y·Aᵀ per tile, ∂L/∂U_k += V_kᵀ·∂L/∂M_k (16 products with K = tiles), and finally
+    /// ∂L/∂g = Gᵀ·∂L/∂U·G per channel pair. `scratch` holds `scratchSize(s)` values.
+    @inlinable
+    static func backwardWeights<T: GemmScalar>(dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>?,
+                                               dout: UnsafePointer<T>, inp: UnsafePointer<T>, _ s: ConvShape,
+                                               scratch: UnsafeMutablePointer<T>, tilesPerChunk: Int? = nil) {
+        let c = s.inChannels, co = s.outChannels, h = s.height, w = s.width
+        let th = h / 2, tw = w / 2, total = s.batch * th * tw
+        let chunk = min(tilesPerChunk ?? .max, weightGradientTiles(inChannels: c, outChannels: co))
+        let du = scratch, v = du + 16 * c * co, dm = v + 16 * chunk * c, zero = dm + 16 * chunk * co
+        zero.update(repeating: 0, count: c)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<T>.self, capacity: 16) { taps in
+            var first = 0
+            while first < total {
+                let count = min(chunk, total - first)
+                for tile in 0..<count {
+                    let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
+                    for r in 0..<4 {
+                        let iy = 2 * ty - 1 + r
+                        for q in 0..<4 {
+                            let ix = 2 * tx - 1 + q
+                            taps[r * 4 + q] = iy < 0 || iy >= h || ix < 0 || ix >= w
+                                ? UnsafePointer(zero) : inp + ((b * h + iy) * w + ix) * c
+                        }
+                    }
+                    inputTile(v: v + tile * c, stride: count * c, taps: UnsafePointer(taps.baseAddress!), channels: c)
+                    let d00 = dout + ((b * h + 2 * ty) * w + 2 * tx) * co
+                    outputTileAdjoint(dm: dm + tile * co, stride: count * co, dout: d00, rowStride: w * co, channels: co)
+                }
+                for k in 0..<16 {
+                    T.gemm(.transposed, .none, m: c, n: co, k: count, alpha: 1, a: v + k * count * c, lda: c,
+                           b: dm + k * count * co, ldb: co, beta: first == 0 ? 0 : 1, c: du + k * c * co, ldc: co)
+                }
+                first += count
+            }
+        }
+        weightTransformAdjoint(dweight: dweight, du: du, inC: c, outC: co)
+        if let dbias {
+            for p in 0..<(s.batch * h * w) {
+                let d = dout + p * co
+                for j in 0..<co { dbias[j] += d[j] }
+            }
+        }
+    }
+
+    /// dweight[o, ky, kx, i] += (Gᵀ·dU_(i,o)·G)[ky, kx], the adjoint of `transformWeights` (not flipped).
+    @inlinable
+    static func weightTransformAdjoint<T: GemmScalar>(dweight: UnsafeMutablePointer<T>, du: UnsafePointer<T>, inC ci: Int,
+                                                      outC co: Int) {
+        let half: T = 0.5, plane = ci * co
+        for o in 0..<co {
+            for i in 0..<ci {
+                let base = du + i * co + o
+                func d(_ r: Int, _ q: Int) -> T { base[(r * 4 + q) * plane] }
+                // P = Gᵀ D (3 × 4): rows D0 + ½(D1 + D2), ½(D1 − D2), ½(D1 + D2) + D3.
+                func p(_ row: Int, _ q: Int) -> T {
+                    switch row {
+                    case 0: d(0, q) + half * (d(1, q) + d(2, q))
+                    case 1: half * (d(1, q) - d(2, q))
+                    default: half * (d(1, q) + d(2, q)) + d(3, q)
+                    }
+                }
+                let g = dweight + o * 9 * ci + i
+                for row in 0..<3 {
+                    let p0 = p(row, 0), p1 = p(row, 1), p2 = p(row, 2), p3 = p(row, 3)
+                    g[(row * 3) * ci] += p0 + half * (p1 + p2)
+                    g[(row * 3 + 1) * ci] += half * (p1 - p2)
+                    g[(row * 3 + 2) * ci] += half * (p1 + p2) + p3
+                }
+            }
+        }
+    }
+
+    /// A·∂L/∂Y·Aᵀ for one tile (the adjoint of `outputTile`): 16 values per channel from the 2×2 output gradient.
+    @inlinable
+    static func outputTileAdjoint<T: GemmScalar>(dm: UnsafeMutablePointer<T>, stride: Int, dout: UnsafePointer<T>,
+                                                 rowStride: Int, channels co: Int) {
+        var j = 0
+        while j < co {
+            let y00 = load(dout + j), y01 = load(dout + co + j)
+            let y10 = load(dout + rowStride + j), y11 = load(dout + rowStride + co + j)
+            // Z = A·dY (4 × 2): rows y0, y0 + y1, y0 − y1, −y1; then each row z ↦ (z0, z0 + z1, z0 − z1, −z1).
+            func emit(_ r: Int, _ z0: SIMD8<T>, _ z1: SIMD8<T>) {
+                store(z0, dm + (4 * r) * stride + j)
+                store(z0 + z1, dm + (4 * r + 1) * stride + j)
+                store(z0 - z1, dm + (4 * r + 2) * stride + j)
+                store(-z1, dm + (4 * r + 3) * stride + j)
+            }
+            emit(0, y00, y01)
+            emit(1, y00 + y10, y01 + y11)
+            emit(2, y00 - y10, y01 - y11)
+            emit(3, -y10, -y11)
+            j += lanes
+        }
+    }
 
     /// Scalars per SIMD lane group; channel counts must be multiples of it.
     static let lanes = 8
@@ -50,7 +149,15 @@ enum Winograd {
     /// Scratch values a layer needs, either direction: its transformed weights (16·c·co) followed by what
     /// `convolve` uses (`convolveScratch`).
     static func scratchSize(_ s: ConvShape) -> Int {
-        16 * s.inChannels * s.outChannels + convolveScratch(inChannels: s.inChannels, outChannels: s.outChannels)
+        let c = s.inChannels, co = s.outChannels
+        return 16 * c * co + max(convolveScratch(inChannels: c, outChannels: co),
+                                 16 * weightGradientTiles(inChannels: c, outChannels: co) * (c + co) + c)
+    }
+
+    /// Tiles per chunk of the weight gradient: deeper than `chunkTiles`, because every chunk adds a product with
+    /// K = tiles into all 16 (c × co) matrices of ∂L/∂U.
+    static func weightGradientTiles(inChannels c: Int, outChannels co: Int) -> Int {
+        max(64, (8 * Winograd.chunkBudget) / (16 * max(c, co)))
     }
 
     /// Values of `convolve`'s scratch: transformed inputs and products of one chunk of tiles, and a zero tap.
@@ -92,14 +199,15 @@ enum Winograd {
 
     /// out (batch, H, W, co) = conv(inp (batch, H, W, c)) with transformed weights `u`, plus `bias` if given; with
     /// `accumulate` the result is added to `out` instead of overwriting it. `scratch` holds `convolveScratch` values.
+    /// `tilesPerChunk` (tests) lowers the chunk size.
     @inlinable
     static func convolve<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, u: UnsafePointer<T>,
                                         bias: UnsafePointer<T>?, accumulate: Bool, batch: Int, height h: Int,
                                         width w: Int, inChannels c: Int, outChannels co: Int,
-                                        scratch: UnsafeMutablePointer<T>) {
+                                        scratch: UnsafeMutablePointer<T>, tilesPerChunk: Int? = nil) {
         precondition(c % lanes == 0 && co % lanes == 0 && h % 2 == 0 && w % 2 == 0, "Winograd shape")
         let th = h / 2, tw = w / 2, total = batch * th * tw
-        let chunk = chunkTiles(inChannels: c, outChannels: co)
+        let chunk = min(tilesPerChunk ?? .max, chunkTiles(inChannels: c, outChannels: co))
         let v = scratch, m = v + 16 * chunk * c, zero = m + 16 * chunk * co
         zero.update(repeating: 0, count: max(c, co))
         withUnsafeTemporaryAllocation(of: UnsafePointer<T>.self, capacity: 16) { taps in
