@@ -36,6 +36,16 @@ public enum Activations {
         }
     }
 
+    /// σ(x) = 1/(1 + e^−x) for one value (the call-free `fastExp` in Float, so loops using it vectorise).
+    @inlinable @inline(__always)
+    public static func sigmoid<T: GemmScalar>(_ x: T) -> T {
+        if T.self == Float.self {
+            let f = unsafeBitCast(x, to: Float.self)
+            return unsafeBitCast(1 / (1 + fastExp(-f)), to: T.self)
+        }
+        return 1 / (1 + T.exp(-x))
+    }
+
     /// √(2/π).
     @inlinable static func geluScale<T: GemmScalar>() -> T { (2 / T.pi).squareRoot() }
 

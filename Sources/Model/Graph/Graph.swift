@@ -31,19 +31,20 @@ struct Graph {
         return offset
     }
 
-    /// Largest im2col chunk and Winograd scratch (values, independent of the batch) and attention score matrix
-    /// (per head and sample).
-    var scratchSizes: (col: Int, winograd: Int, scores: Int) {
-        var col = 0, winograd = 0, scores = 0
+    /// Largest im2col chunk, Winograd scratch and per-sample norm-activation gradient (values, independent of the
+    /// batch) and attention score matrix (per head and sample).
+    var scratchSizes: (col: Int, winograd: Int, norm: Int, scores: Int) {
+        var col = 0, winograd = 0, norm = 0, scores = 0
         for op in ops {
             switch op {
             case let .conv(_, _, _, _, s):
                 if !s.isPointwise { col = max(col, Conv2D.chunkRows(s) * s.patch) }
                 if Winograd.applies(s) { winograd = max(winograd, Winograd.scratchSize(s)) }
             case let .attention(_, _, _, _, _, nq, nk, _, _, _): scores = max(scores, nq * nk)
+            case let .normAct(_, _, _, _, _, _, hw, c, _): norm = max(norm, hw * c)
             default: break
             }
         }
-        return (col, winograd, scores)
+        return (col, winograd, norm, scores)
     }
 }

@@ -13,14 +13,15 @@ enum ParameterInit: Equatable {
 /// backward rule (the backward accumulates into input and parameter gradients).
 enum Op {
     case conv(inp: Int, out: Int, weight: Int, bias: Int, shape: ConvShape)
-    case groupNorm(inp: Int, out: Int, weight: Int, bias: Int, stats: Int, hw: Int, channels: Int, groups: Int)
+    /// out = SiLU(GroupNorm(inp)·(1 + scale) + shift), with (scale | shift) = mod (2·channels per sample) when
+    /// mod is given, else SiLU(GroupNorm(inp)).
+    case normAct(inp: Int, out: Int, weight: Int, bias: Int, stats: Int, mod: Int?, hw: Int, channels: Int,
+                 groups: Int)
     case layerNorm(inp: Int, out: Int, weight: Int, bias: Int, stats: Int, rows: Int, channels: Int)
     case linear(inp: Int, out: Int, weight: Int, bias: Int?, rows: Int, inDim: Int, outDim: Int)
     case silu(inp: Int, out: Int)
     case gelu(inp: Int, out: Int)
     case add(a: Int, b: Int, out: Int)
-    /// out = inp·(1 + scale) + shift, with (scale | shift) = mod (2·channels per sample).
-    case film(inp: Int, out: Int, mod: Int, hw: Int, channels: Int)
     case concat(a: Int, b: Int, out: Int, rows: Int, ca: Int, cb: Int)
     case upsample(inp: Int, out: Int, height: Int, width: Int, channels: Int)
     case attention(q: Int, k: Int, v: Int, out: Int, probs: Int, nq: Int, nk: Int, channels: Int, heads: Int,
@@ -35,12 +36,12 @@ extension Op {
     /// Buffers the op reads whose gradients its backward rule accumulates into.
     var inputs: [Int] {
         switch self {
-        case let .conv(i, _, _, _, _), let .groupNorm(i, _, _, _, _, _, _, _), let .layerNorm(i, _, _, _, _, _, _),
+        case let .normAct(i, _, _, _, _, m, _, _, _): m.map { [i, $0] } ?? [i]
+        case let .conv(i, _, _, _, _), let .layerNorm(i, _, _, _, _, _, _),
              let .linear(i, _, _, _, _, _, _), let .silu(i, _), let .gelu(i, _), let .upsample(i, _, _, _, _),
              let .maskedMean(i, _, _, _):
             [i]
         case let .add(a, b, _), let .concat(a, b, _, _, _, _): [a, b]
-        case let .film(i, _, m, _, _): [i, m]
         case let .attention(q, k, v, _, _, _, _, _, _, _): [q, k, v]
         case .tokenEmbed, .timestepEmbed: []
         }
@@ -50,10 +51,10 @@ extension Op {
     var outputs: [Int] {
         switch self {
         case let .conv(_, o, _, _, _), let .linear(_, o, _, _, _, _, _), let .silu(_, o), let .gelu(_, o),
-             let .add(_, _, o), let .film(_, o, _, _, _), let .concat(_, _, o, _, _, _), let .upsample(_, o, _, _, _),
+             let .add(_, _, o), let .concat(_, _, o, _, _, _), let .upsample(_, o, _, _, _),
              let .tokenEmbed(o, _, _, _, _), let .timestepEmbed(o, _), let .maskedMean(_, o, _, _):
             [o]
-        case let .groupNorm(_, o, _, _, st, _, _, _), let .layerNorm(_, o, _, _, st, _, _): [o, st]
+        case let .normAct(_, o, _, _, st, _, _, _, _), let .layerNorm(_, o, _, _, st, _, _): [o, st]
         case let .attention(_, _, _, o, p, _, _, _, _, _): [o, p]
         }
     }
@@ -62,13 +63,12 @@ extension Op {
     var kind: String {
         switch self {
         case let .conv(_, _, _, _, s): s.isPointwise ? "conv1x1" : "conv\(s.kernel)x\(s.kernel)/\(s.stride) c\(s.inChannels)"
-        case .groupNorm: "groupNorm"
+        case .normAct: "normAct"
         case .layerNorm: "layerNorm"
         case .linear: "linear"
         case .silu: "silu"
         case .gelu: "gelu"
         case .add: "add"
-        case .film: "film"
         case .concat: "concat"
         case .upsample: "upsample"
         case .attention: "attention"

@@ -63,8 +63,7 @@ struct UNetBuilder {
                 h = up
             }
         }
-        h = groupNorm("unet.norm_out", h, hw: s * s, channels: ch)
-        h = unary("unet.norm_out.silu", h, silu: true)
+        h = normAct("unet.norm_out", h, hw: s * s, channels: ch, mod: nil)
         g.output = conv("unet.conv_out", h, res: s, cin: ch, cout: c.imageChannels, kernel: 3, zero: true)
     }
 
@@ -110,14 +109,11 @@ struct UNetBuilder {
 
     private mutating func resBlock(_ name: String, _ x: Int, res: Int, cin: Int, cout: Int) -> Int {
         let hw = res * res
-        let a1 = unary(name + ".silu1", groupNorm(name + ".norm1", x, hw: hw, channels: cin), silu: true)
+        let a1 = normAct(name + ".norm1", x, hw: hw, channels: cin, mod: nil)
         let c1 = conv(name + ".conv1", a1, res: res, cin: cin, cout: cout, kernel: 3)
         let mod = linear(name + ".film", condition, rows: 1, inDim: c.conditionWidth, outDim: 2 * cout, bias: true)
-        let n2 = groupNorm(name + ".norm2", c1, hw: hw, channels: cout)
-        let f = g.buffer(name + ".film_out", hw * cout)
-        g.ops.append(.film(inp: n2, out: f, mod: mod, hw: hw, channels: cout))
-        let c2 = conv(name + ".conv2", unary(name + ".silu2", f, silu: true), res: res, cin: cout, cout: cout, kernel: 3,
-                      zero: true)
+        let a2 = normAct(name + ".norm2", c1, hw: hw, channels: cout, mod: mod)
+        let c2 = conv(name + ".conv2", a2, res: res, cin: cout, cout: cout, kernel: 3, zero: true)
         let skip = cin == cout ? x : conv(name + ".skip", x, res: res, cin: cin, cout: cout, kernel: 1)
         return add(name + ".out", skip, c2)
     }
@@ -169,13 +165,14 @@ struct UNetBuilder {
         return out
     }
 
-    private mutating func groupNorm(_ name: String, _ x: Int, hw: Int, channels: Int) -> Int {
+    /// GroupNorm (parameters `name.weight`, `name.bias`), then FiLM from `mod` if given, then SiLU: one op.
+    private mutating func normAct(_ name: String, _ x: Int, hw: Int, channels: Int, mod: Int?) -> Int {
         let w = g.parameter(name + ".weight", [channels], .constant(1))
         let b = g.parameter(name + ".bias", [channels], .constant(0))
-        let out = g.buffer(name, hw * channels)
+        let out = g.buffer(name + ".act", hw * channels)
         let stats = g.buffer(name + ".stats", 2 * c.groups, differentiable: false)
-        g.ops.append(.groupNorm(inp: x, out: out, weight: w, bias: b, stats: stats, hw: hw, channels: channels,
-                                groups: c.groups))
+        g.ops.append(.normAct(inp: x, out: out, weight: w, bias: b, stats: stats, mod: mod, hw: hw, channels: channels,
+                              groups: c.groups))
         return out
     }
 

@@ -11,6 +11,7 @@ final class Workspace<T: GemmScalar> {
     private var col: UnsafeMutablePointer<T>?
     private var dcol: UnsafeMutablePointer<T>?
     private var winograd: UnsafeMutablePointer<T>?
+    private var normScratch: UnsafeMutablePointer<T>?
     private var scores: UnsafeMutablePointer<T>?
     private(set) var timesteps: UnsafeMutablePointer<T>?
     private(set) var ids: UnsafeMutablePointer<Int32>?
@@ -42,7 +43,7 @@ final class Workspace<T: GemmScalar> {
     private func release() {
         for p in values { p.deallocate() }
         for g in grads { g?.deallocate() }
-        col?.deallocate(); dcol?.deallocate(); winograd?.deallocate(); scores?.deallocate()
+        col?.deallocate(); dcol?.deallocate(); winograd?.deallocate(); normScratch?.deallocate(); scores?.deallocate()
         timesteps?.deallocate(); ids?.deallocate(); mask?.deallocate()
         values = []; grads = []
     }
@@ -69,6 +70,7 @@ final class Workspace<T: GemmScalar> {
         col = .allocate(capacity: max(1, s.col))
         dcol = .allocate(capacity: max(1, s.col))
         winograd = .allocate(capacity: max(1, s.winograd))
+        normScratch = .allocate(capacity: max(1, s.norm))
         scores = .allocate(capacity: max(1, 2 * s.scores))
         timesteps = .allocate(capacity: batch)
         ids = .allocate(capacity: batch * graph.textLength)
@@ -113,9 +115,10 @@ final class Workspace<T: GemmScalar> {
             var s = s0
             s.batch = n
             Conv2D.forward(out: value(o), col: col!, inp: value(i), weight: w + wt, bias: w + b, s, winograd: winograd)
-        case let .groupNorm(i, o, wt, b, st, hw, c, g):
-            GroupNorm.forward(out: value(o), mean: value(st), rstd: value(st) + n * g, inp: value(i), weight: w + wt,
-                              bias: w + b, batch: n, hw: hw, channels: c, groups: g)
+        case let .normAct(i, o, wt, b, st, m, hw, c, g):
+            NormActivation.forward(out: value(o), mean: value(st), rstd: value(st) + n * g, inp: value(i),
+                                   weight: w + wt, bias: w + b, mod: m.map { UnsafePointer(value($0)) }, batch: n,
+                                   hw: hw, channels: c, groups: g)
         case let .layerNorm(i, o, wt, b, st, rows, c):
             LayerNorm.forward(out: value(o), mean: value(st), rstd: value(st) + n * rows, inp: value(i),
                               weight: w + wt, bias: w + b, rows: n * rows, cols: c)
@@ -128,15 +131,6 @@ final class Workspace<T: GemmScalar> {
             Activations.geluForward(out: value(o), inp: value(i), count: n * graph.buffers[i].perSample)
         case let .add(a, b, o):
             Elementwise.add(out: value(o), a: value(a), b: value(b), count: n * graph.buffers[o].perSample)
-        case let .film(i, o, m, hw, c):
-            let x = value(i), y = value(o), mod = value(m)
-            for b in 0..<n {
-                let scale = mod + b * 2 * c, shift = scale + c
-                for p in 0..<hw {
-                    let base = (b * hw + p) * c
-                    for j in 0..<c { y[base + j] = x[base + j] * (1 + scale[j]) + shift[j] }
-                }
-            }
         case let .concat(a, b, o, rows, ca, cb):
             Resample.concatForward(out: value(o), a: value(a), b: value(b), rows: n * rows, ca: ca, cb: cb)
         case let .upsample(i, o, h, wd, c):
@@ -171,10 +165,11 @@ final class Workspace<T: GemmScalar> {
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
                             inp: value(i), weight: w + wt, s, winograd: winograd)
-        case let .groupNorm(i, o, wt, b, st, hw, c, g):
-            GroupNorm.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dout: grad(o), inp: value(i),
-                               weight: w + wt, mean: value(st), rstd: value(st) + n * g, batch: n, hw: hw,
-                               channels: c, groups: g)
+        case let .normAct(i, o, wt, b, st, m, hw, c, g):
+            NormActivation.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dmod: m.map { grad($0) },
+                                    dout: grad(o), inp: value(i), weight: w + wt, bias: w + b,
+                                    mod: m.map { UnsafePointer(value($0)) }, mean: value(st), rstd: value(st) + n * g,
+                                    batch: n, hw: hw, channels: c, groups: g, scratch: normScratch!)
         case let .layerNorm(i, o, wt, b, st, rows, c):
             LayerNorm.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dout: grad(o), inp: value(i),
                                weight: w + wt, mean: value(st), rstd: value(st) + n * rows, rows: n * rows, cols: c)
@@ -189,19 +184,6 @@ final class Workspace<T: GemmScalar> {
             let count = n * graph.buffers[o].perSample
             Elementwise.axpy(y: grad(a), alpha: 1, x: grad(o), count: count)
             Elementwise.axpy(y: grad(b), alpha: 1, x: grad(o), count: count)
-        case let .film(i, o, m, hw, c):
-            let x = value(i), dy = grad(o), dx = grad(i), mod = value(m), dmod = grad(m)
-            for b in 0..<n {
-                let scale = mod + b * 2 * c, dscale = dmod + b * 2 * c, dshift = dscale + c
-                for p in 0..<hw {
-                    let base = (b * hw + p) * c
-                    for j in 0..<c {
-                        dx[base + j] += dy[base + j] * (1 + scale[j])
-                        dscale[j] += dy[base + j] * x[base + j]
-                        dshift[j] += dy[base + j]
-                    }
-                }
-            }
         case let .concat(a, b, o, rows, ca, cb):
             Resample.concatBackward(da: grad(a), db: grad(b), dout: grad(o), rows: n * rows, ca: ca, cb: cb)
         case let .upsample(i, o, h, wd, c):
