@@ -5,6 +5,36 @@ import Testing
 /// The whole model's backward against double-precision finite differences on the tiny config, every parameter
 /// tensor checked element by element (max relative error ≤ 1e-3 per tensor).
 struct ModelGradientTests {
+    /// Activation gradients are reused between backward passes (zeroed or overwritten lazily): a pass after
+    /// another batch's pass must give exactly what a fresh model gives, at every shard count.
+    @Test(arguments: [1, 2])
+    func backwardDoesNotLeakGradientsBetweenPasses(threads: Int) throws {
+        var config = ModelConfig.tiny
+        config.imageSize = 16
+        config.channels = [8, 16]
+        config.groups = 4
+        let used = try UNet<Float>(config: config, seed: 5), fresh = try UNet<Float>(config: config, seed: 5)
+        var rng = RandomStream(seed: 6, domain: "leak-test")
+        // Random values everywhere (zero-initialised output layers would make every activation gradient zero).
+        let theta = rng.gaussians(used.parameters.count).map { $0 * 0.3 }
+        for m in [used, fresh] {
+            m.threads = threads
+            for i in theta.indices { m.parameters[i] = theta[i] }
+        }
+        let n = 3, size = used.sampleSize
+        let x1 = rng.gaussians(n * size), d1 = rng.gaussians(n * size)
+        let x2 = rng.gaussians(n * size), d2 = rng.gaussians(n * size)
+        var v = [Float](repeating: 0, count: n * size)
+        try used.forward(x: x1, t: [0.2, 0.5, 0.9], tokens: [[1, 2], [3], []], out: &v)
+        used.backward(dVelocity: d1)
+        used.zeroGradients()
+        for m in [used, fresh] {
+            try m.forward(x: x2, t: [0.7, 0.1, 0.4], tokens: [[4], [], [2, 3, 1]], out: &v)
+            m.backward(dVelocity: d2)
+        }
+        #expect(Array(used.gradients) == Array(fresh.gradients))
+    }
+
     @Test func everyParameterTensorMatchesFiniteDifferences() throws {
         let config = ModelConfig.tiny
         let model = try UNet<Double>(config: config, seed: 1)

@@ -59,6 +59,17 @@ extension Op {
         }
     }
 
+    /// Whether the backward rule can write `buffer`'s gradient instead of adding to it (used for the first
+    /// contribution in the reverse sweep, which saves zeroing the buffer).
+    func canOverwriteGradient(of buffer: Int) -> Bool {
+        switch self {
+        case let .conv(i, _, _, _, s): buffer == i && Conv2D.canOverwriteInput(s)
+        case let .linear(i, _, _, _, _, _, _), let .normAct(i, _, _, _, _, _, _, _, _): buffer == i
+        case let .add(a, b, _), let .concat(a, b, _, _, _, _): a != b && (buffer == a || buffer == b)
+        default: false
+        }
+    }
+
     /// The op's kind, for profiles.
     var kind: String {
         switch self {

@@ -20,7 +20,7 @@ struct UNetBuilder {
     private mutating func buildAll() {
         let s = c.imageSize
         g.textLength = c.maxTokens
-        g.input = g.buffer("x", s * s * c.imageChannels)
+        g.input = g.buffer("x", s * s * c.imageChannels, differentiable: false) // no gradient w.r.t. the input image
         buildText()
         buildCondition()
         var h = conv("unet.conv_in", g.input, res: s, cin: c.imageChannels, cout: c.channels[0], kernel: 3)

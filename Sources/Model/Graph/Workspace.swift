@@ -21,21 +21,28 @@ final class Workspace<T: GemmScalar> {
     var profiling = false
 
     /// For each op (by index), the gradient buffers its backward rule is the first to touch in the reverse sweep:
-    /// they are zeroed just before it runs (so the zeroed memory is still in cache when accumulated into),
-    /// instead of zeroing every gradient up front.
+    /// those it can write outright (`overwrite`), and the rest, zeroed just before it runs (so the zeroed memory is
+    /// still in cache when accumulated into) instead of zeroing every gradient up front.
     private let zeroBefore: [[Int]]
+    private let overwrite: [Set<Int>]
 
     init(graph: Graph) {
         self.graph = graph
         var touched: Set<Int> = [graph.output]
         var lists = [[Int]](repeating: [], count: graph.ops.count)
+        var writes = [Set<Int>](repeating: [], count: graph.ops.count)
         for (k, op) in graph.ops.enumerated().reversed() {
             for b in op.outputs + op.inputs where graph.buffers[b].differentiable && !touched.contains(b) {
                 touched.insert(b)
-                lists[k].append(b)
+                if op.inputs.contains(b) && op.canOverwriteGradient(of: b) {
+                    writes[k].insert(b)
+                } else {
+                    lists[k].append(b)
+                }
             }
         }
         zeroBefore = lists
+        overwrite = writes
     }
 
     deinit { release() }
@@ -98,7 +105,7 @@ final class Workspace<T: GemmScalar> {
             timed("backward zero") {
                 for b in zeroBefore[k] { grads[b]!.update(repeating: 0, count: graph.buffers[b].perSample * n) }
             }
-            timed("backward " + op.kind) { backward(op, w, dw, n) }
+            timed("backward " + op.kind) { backward(op, w, dw, n, overwrite: overwrite[k]) }
         }
     }
 
@@ -158,34 +165,45 @@ final class Workspace<T: GemmScalar> {
         }
     }
 
-    private func backward(_ op: Op, _ w: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>, _ n: Int) {
+    /// One op's backward rule; gradients of the buffers in `overwrite` are written, all others accumulated.
+    private func backward(_ op: Op, _ w: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>, _ n: Int,
+                          overwrite: Set<Int>) {
         switch op {
         case let .conv(i, o, wt, b, s0):
             var s = s0
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
-                            inp: value(i), weight: w + wt, s, winograd: winograd)
+                            inp: value(i), weight: w + wt, s, winograd: winograd,
+                            accumulateInput: !overwrite.contains(i))
         case let .normAct(i, o, wt, b, st, m, hw, c, g):
             NormActivation.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dmod: m.map { grad($0) },
                                     dout: grad(o), inp: value(i), weight: w + wt, bias: w + b,
                                     mod: m.map { UnsafePointer(value($0)) }, mean: value(st), rstd: value(st) + n * g,
-                                    batch: n, hw: hw, channels: c, groups: g, scratch: normScratch!)
+                                    batch: n, hw: hw, channels: c, groups: g, scratch: normScratch!,
+                                    accumulateInput: !overwrite.contains(i))
         case let .layerNorm(i, o, wt, b, st, rows, c):
             LayerNorm.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dout: grad(o), inp: value(i),
                                weight: w + wt, mean: value(st), rstd: value(st) + n * rows, rows: n * rows, cols: c)
         case let .linear(i, o, wt, b, rows, inDim, outDim):
             Linear.backward(dinp: grads[i], dweight: dw + wt, dbias: b.map { dw + $0 }, dout: grad(o), inp: value(i),
-                            weight: w + wt, rows: n * rows, inDim: inDim, outDim: outDim)
+                            weight: w + wt, rows: n * rows, inDim: inDim, outDim: outDim,
+                            accumulateInput: !overwrite.contains(i))
         case let .silu(i, o):
             Activations.siluBackward(dinp: grad(i), inp: value(i), dout: grad(o), count: n * graph.buffers[i].perSample)
         case let .gelu(i, o):
             Activations.geluBackward(dinp: grad(i), inp: value(i), dout: grad(o), count: n * graph.buffers[i].perSample)
         case let .add(a, b, o):
             let count = n * graph.buffers[o].perSample
-            Elementwise.axpy(y: grad(a), alpha: 1, x: grad(o), count: count)
-            Elementwise.axpy(y: grad(b), alpha: 1, x: grad(o), count: count)
+            for target in [a, b] {
+                if overwrite.contains(target) {
+                    grad(target).update(from: grad(o), count: count)
+                } else {
+                    Elementwise.axpy(y: grad(target), alpha: 1, x: grad(o), count: count)
+                }
+            }
         case let .concat(a, b, o, rows, ca, cb):
-            Resample.concatBackward(da: grad(a), db: grad(b), dout: grad(o), rows: n * rows, ca: ca, cb: cb)
+            Resample.concatBackward(da: grad(a), db: grad(b), dout: grad(o), rows: n * rows, ca: ca, cb: cb,
+                                    accumulateA: !overwrite.contains(a), accumulateB: !overwrite.contains(b))
         case let .upsample(i, o, h, wd, c):
             Resample.upsampleBackward(dinp: grad(i), dout: grad(o), batch: n, height: h, width: wd, channels: c)
         case let .attention(q, k, v, o, p, nq, nk, c, heads, _):

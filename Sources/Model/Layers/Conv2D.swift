@@ -97,24 +97,32 @@ enum Conv2D {
         }
     }
 
+    /// Whether `backward` can overwrite dinp (given Winograd scratch) instead of accumulating into it.
+    static func canOverwriteInput(_ s: ConvShape) -> Bool { s.isPointwise || Winograd.applies(s) }
+
     /// Accumulates dinp (if given), dweight, dbias. `col` and `dcol` are scratch of chunkRows·patch each; with
-    /// `winograd` scratch (see `forward`) a qualifying layer computes all three by Winograd.
+    /// `winograd` scratch (see `forward`) a qualifying layer computes all three by Winograd. `accumulateInput: false`
+    /// overwrites dinp instead (only for layers where `canOverwriteInput`).
     @inlinable
     static func backward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>,
                                         dbias: UnsafeMutablePointer<T>?, col: UnsafeMutablePointer<T>,
                                         dcol: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>,
                                         weight: UnsafePointer<T>, _ s: ConvShape, chunk: Int? = nil,
-                                        winograd: UnsafeMutablePointer<T>? = nil) {
+                                        winograd: UnsafeMutablePointer<T>? = nil, accumulateInput: Bool = true) {
         if let winograd, Winograd.applies(s) {
-            if let dinp { Winograd.backwardInput(dinp: dinp, dout: dout, weight: weight, s, scratch: winograd) }
+            if let dinp {
+                Winograd.backwardInput(dinp: dinp, dout: dout, weight: weight, s, scratch: winograd,
+                                       accumulate: accumulateInput)
+            }
             Winograd.backwardWeights(dweight: dweight, dbias: dbias, dout: dout, inp: inp, s, scratch: winograd)
             return
         }
         if s.isPointwise {
             Linear.backward(dinp: dinp, dweight: dweight, dbias: dbias, dout: dout, inp: inp, weight: weight,
-                            rows: s.rows, inDim: s.patch, outDim: s.outChannels)
+                            rows: s.rows, inDim: s.patch, outDim: s.outChannels, accumulateInput: accumulateInput)
             return
         }
+        precondition(accumulateInput, "the im2col path only accumulates into dinp")
         let step = chunk ?? chunkRows(s)
         var first = 0
         while first < s.rows {

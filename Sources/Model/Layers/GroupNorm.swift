@@ -94,7 +94,7 @@ enum GroupNorm {
     }
 
     /// The rest of one sample's backward pass once the per-channel sums Σ_p dy and Σ_p dy·x are known (they are
-    /// overwritten): parameter gradients, then dx += dy·(r·w) + x·B + C.
+    /// overwritten): parameter gradients, then dx += dy·(r·w) + x·B + C (dx = … when `accumulate` is false).
     @inlinable
     static func backwardFromSums<T: GemmScalar>(dinp dx: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>,
                                                 dbias: UnsafeMutablePointer<T>, dout dy: UnsafePointer<T>,
@@ -102,7 +102,7 @@ enum GroupNorm {
                                                 mean: UnsafePointer<T>, rstd: UnsafePointer<T>,
                                                 sumDout sdy: UnsafeMutablePointer<T>,
                                                 sumDoutX sdyx: UnsafeMutablePointer<T>, hw: Int, channels c: Int,
-                                                groups g: Int) {
+                                                groups g: Int, accumulate: Bool = true) {
         let cg = c / g, n = T(hw * cg)
         withUnsafeTemporaryAllocation(of: T.self, capacity: 2 * c) { scratch in
             let coefA = scratch.baseAddress!, coefB = coefA + c
@@ -128,7 +128,11 @@ enum GroupNorm {
             }
             for p in 0..<hw {
                 let xr = x + p * c, dr = dy + p * c, out = dx + p * c
-                for j in 0..<c { out[j] += dr[j] * coefA[j] + xr[j] * coefB[j] + sdy[j] }
+                if accumulate {
+                    for j in 0..<c { out[j] += dr[j] * coefA[j] + xr[j] * coefB[j] + sdy[j] }
+                } else {
+                    for j in 0..<c { out[j] = dr[j] * coefA[j] + xr[j] * coefB[j] + sdy[j] }
+                }
             }
         }
     }

@@ -19,7 +19,7 @@ enum Linear {
         }
     }
 
-    /// Accumulates dinp (if given), dweight and dbias.
+    /// Accumulates dinp (if given; overwritten instead when `accumulateInput` is false), dweight and dbias.
     /// - Parameters:
     ///   - dinp: (rows, inDim) or nil when the input needs no gradient
     ///   - dweight: (outDim, inDim); dbias: (outDim) or nil
@@ -27,10 +27,11 @@ enum Linear {
     @inlinable
     static func backward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>,
                                         dbias: UnsafeMutablePointer<T>?, dout: UnsafePointer<T>, inp: UnsafePointer<T>,
-                                        weight: UnsafePointer<T>, rows: Int, inDim: Int, outDim: Int) {
+                                        weight: UnsafePointer<T>, rows: Int, inDim: Int, outDim: Int,
+                                        accumulateInput: Bool = true) {
         if let dinp {
             T.gemm(.none, .none, m: rows, n: inDim, k: outDim, alpha: 1, a: dout, lda: outDim, b: weight, ldb: inDim,
-                   beta: 1, c: dinp, ldc: inDim)
+                   beta: accumulateInput ? 1 : 0, c: dinp, ldc: inDim)
         }
         T.gemm(.transposed, .none, m: outDim, n: inDim, k: rows, alpha: 1, a: dout, lda: outDim, b: inp, ldb: inDim,
                beta: 1, c: dweight, ldc: inDim)

@@ -45,15 +45,15 @@ enum NormActivation {
         }
     }
 
-    /// Accumulates dinp, dweight, dbias and (with FiLM) dmod. `scratch` holds hw·C values (∂L/∂GN(x) of one
-    /// sample).
+    /// Accumulates dinp (overwritten instead when `accumulateInput` is false), dweight, dbias and (with FiLM) dmod.
+    /// `scratch` holds hw·C values (∂L/∂GN(x) of one sample).
     @inlinable
     static func backward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>,
                                         dbias: UnsafeMutablePointer<T>, dmod: UnsafeMutablePointer<T>?,
                                         dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
                                         bias: UnsafePointer<T>, mod: UnsafePointer<T>?, mean: UnsafePointer<T>,
                                         rstd: UnsafePointer<T>, batch: Int, hw: Int, channels c: Int, groups g: Int,
-                                        scratch dn: UnsafeMutablePointer<T>) {
+                                        scratch dn: UnsafeMutablePointer<T>, accumulateInput: Bool = true) {
         withUnsafeTemporaryAllocation(of: T.self, capacity: 8 * c) { buffer in
             let na = buffer.baseAddress!, nb = na + c, za = nb + c, zb = za + c
             let sdz = zb + c, sdzn = sdz + c, film = sdzn + c, sdnx = film + c
@@ -96,7 +96,7 @@ enum NormActivation {
                 for j in 0..<c { sdn[j] = film[j] * sdz[j] }
                 GroupNorm.backwardFromSums(dinp: dinp + s * hw * c, dweight: dweight, dbias: dbias, dout: dn, inp: x,
                                            weight: weight, mean: mean + s * g, rstd: rstd + s * g, sumDout: sdn,
-                                           sumDoutX: sdnx, hw: hw, channels: c, groups: g)
+                                           sumDoutX: sdnx, hw: hw, channels: c, groups: g, accumulate: accumulateInput)
             }
         }
     }

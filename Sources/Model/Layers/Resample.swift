@@ -43,14 +43,23 @@ enum Resample {
         }
     }
 
-    /// da += dout[:, :ca], db += dout[:, ca:].
+    /// da += dout[:, :ca], db += dout[:, ca:] (or = for an input whose `accumulate` flag is false).
     @inlinable
     static func concatBackward<T: GemmScalar>(da: UnsafeMutablePointer<T>, db: UnsafeMutablePointer<T>,
-                                              dout: UnsafePointer<T>, rows: Int, ca: Int, cb: Int) {
+                                              dout: UnsafePointer<T>, rows: Int, ca: Int, cb: Int,
+                                              accumulateA: Bool = true, accumulateB: Bool = true) {
         for r in 0..<rows {
             let d = dout + r * (ca + cb)
-            for j in 0..<ca { da[r * ca + j] += d[j] }
-            for j in 0..<cb { db[r * cb + j] += d[ca + j] }
+            if accumulateA {
+                for j in 0..<ca { da[r * ca + j] += d[j] }
+            } else {
+                for j in 0..<ca { da[r * ca + j] = d[j] }
+            }
+            if accumulateB {
+                for j in 0..<cb { db[r * cb + j] += d[ca + j] }
+            } else {
+                for j in 0..<cb { db[r * cb + j] = d[ca + j] }
+            }
         }
     }
 }

@@ -23,13 +23,15 @@ enum Winograd {
                  tilesPerChunk: tilesPerChunk)
     }
 
-    /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`).
+    /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`);
+    /// dinp = … when `accumulate` is false.
     @inlinable
     static func backwardInput<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
-                                             weight: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>) {
+                                             weight: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
+                                             accumulate: Bool = true) {
         let c = s.inChannels, co = s.outChannels
         transformWeights(u: scratch, weight: weight, inC: c, outC: co, flipped: true)
-        convolve(out: dinp, inp: dout, u: scratch, bias: nil, accumulate: true, batch: s.batch, height: s.height,
+        convolve(out: dinp, inp: dout, u: scratch, bias: nil, accumulate: accumulate, batch: s.batch, height: s.height,
                  width: s.width, inChannels: co, outChannels: c, scratch: scratch + 16 * c * co)
     }
 
