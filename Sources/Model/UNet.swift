@@ -13,6 +13,10 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
     let parameters: UnsafeMutableBufferPointer<T>
     let gradients: UnsafeMutableBufferPointer<T>
     private var workspaces: [Workspace<T>] = []
+    /// Winograd-transformed weights of every qualifying convolution, computed once per forward pass (in parallel)
+    /// and shared by all shards, forward and backward.
+    private let transformed: UnsafeMutablePointer<T>
+    private let winogradLayers: [(op: Int, offset: Int, weight: Int, shape: ConvShape)]
     private var shardGradients: [UnsafeMutableBufferPointer<T>] = []
     /// Sample ranges of the last forward pass, one per shard.
     private(set) var lastShards: [Range<Int>] = []
@@ -27,12 +31,21 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         parameters.initialize(repeating: 0)
         gradients = .allocate(capacity: graph.layout.count)
         gradients.initialize(repeating: 0)
+        let wl = graph.winogradLayout
+        transformed = .allocate(capacity: max(1, wl.total))
+        transformed.initialize(repeating: 0, count: max(1, wl.total))
+        let ops = graph.ops
+        winogradLayers = ops.indices.compactMap { k in
+            guard let offset = wl.offsets[k], case let .conv(_, _, wt, _, s) = ops[k] else { return nil }
+            return (k, offset, wt, s)
+        }
         initialize(seed: seed)
     }
 
     deinit {
         parameters.deallocate()
         gradients.deallocate()
+        transformed.deallocate()
         for g in shardGradients { g.deallocate() }
     }
 
@@ -76,8 +89,10 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         while workspaces.count < k {
             let ws = Workspace<T>(graph: graph)
             ws.profiling = profiling
+            ws.transformed = UnsafePointer(transformed)
             workspaces.append(ws)
         }
+        transformWinogradWeights(threads: k)
         lastShards = shards
         let size = sampleSize
         let run = { (i: Int) in
@@ -134,6 +149,19 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
     /// Seconds per op kind summed over shards (divide by the shard count for wall time).
     var profile: [String: Double] {
         workspaces.reduce(into: [:]) { acc, ws in for (k, v) in ws.profile { acc[k, default: 0] += v } }
+    }
+
+    /// Recomputes the Winograd weights from the current parameters (they may have changed since the last pass),
+    /// the layers split over `threads`.
+    private func transformWinogradWeights(threads k: Int) {
+        let layers = winogradLayers, w = UnsafePointer(parameters.baseAddress!), u = transformed
+        nonisolated(unsafe) let out = u
+        parallel(k) { shard in
+            for (j, layer) in layers.enumerated() where j % k == shard {
+                Winograd.transformWeights(u: out + layer.offset, weight: w + layer.weight,
+                                          inC: layer.shape.inChannels, outC: layer.shape.outChannels)
+            }
+        }
     }
 
     /// Sets every gradient to zero.

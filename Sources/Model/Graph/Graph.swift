@@ -31,6 +31,21 @@ struct Graph {
         return offset
     }
 
+    /// Where each Winograd layer's transformed weights (16·C·C_out values) live in one shared buffer, by op index
+    /// (nil for other ops), and the buffer's size.
+    var winogradLayout: (offsets: [Int?], total: Int) {
+        var offsets: [Int?] = [], total = 0
+        for op in ops {
+            if case let .conv(_, _, _, _, s) = op, Winograd.applies(s) {
+                offsets.append(total)
+                total += 16 * s.inChannels * s.outChannels
+            } else {
+                offsets.append(nil)
+            }
+        }
+        return (offsets, total)
+    }
+
     /// Largest im2col chunk, Winograd scratch and per-sample norm-activation gradient (values, independent of the
     /// batch) and attention score matrix (per head and sample).
     var scratchSizes: (col: Int, winograd: Int, norm: Int, scores: Int) {

@@ -87,13 +87,18 @@ final class Workspace<T: GemmScalar> {
     func value(_ i: Int) -> UnsafeMutablePointer<T> { values[i] }
     func grad(_ i: Int) -> UnsafeMutablePointer<T> { grads[i]! }
 
+    /// Transformed weights of the Winograd layers (shared by all workspaces of a model; see `Graph.winogradLayout`).
+    var transformed: UnsafePointer<T>?
+    private lazy var transformedOffsets = graph.winogradLayout.offsets
+
+    private func transformed(_ k: Int) -> UnsafePointer<T>? {
+        guard let transformed, let offset = transformedOffsets[k] else { return nil }
+        return transformed + offset
+    }
+
     /// Runs every op for the first `n` samples.
     func forward(parameters w: UnsafePointer<T>, batch n: Int) {
-        if profiling {
-            for op in graph.ops { timed("forward " + op.kind) { forward(op, w, n) } }
-        } else {
-            for op in graph.ops { forward(op, w, n) }
-        }
+        for (k, op) in graph.ops.enumerated() { timed("forward " + op.kind) { forward(op, k, w, n) } }
     }
 
     /// Seeds the output gradient from `dOutput` and runs every op's backward rule in reverse (zeroing each
@@ -105,7 +110,7 @@ final class Workspace<T: GemmScalar> {
             timed("backward zero") {
                 for b in zeroBefore[k] { grads[b]!.update(repeating: 0, count: graph.buffers[b].perSample * n) }
             }
-            timed("backward " + op.kind) { backward(op, w, dw, n, overwrite: overwrite[k]) }
+            timed("backward " + op.kind) { backward(op, k, w, dw, n, overwrite: overwrite[k]) }
         }
     }
 
@@ -116,12 +121,13 @@ final class Workspace<T: GemmScalar> {
         profile[key(), default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
     }
 
-    private func forward(_ op: Op, _ w: UnsafePointer<T>, _ n: Int) {
+    private func forward(_ op: Op, _ index: Int, _ w: UnsafePointer<T>, _ n: Int) {
         switch op {
         case let .conv(i, o, wt, b, s0):
             var s = s0
             s.batch = n
-            Conv2D.forward(out: value(o), col: col!, inp: value(i), weight: w + wt, bias: w + b, s, winograd: winograd)
+            Conv2D.forward(out: value(o), col: col!, inp: value(i), weight: w + wt, bias: w + b, s, winograd: winograd,
+                           transformed: transformed(index))
         case let .normAct(i, o, wt, b, st, m, hw, c, g):
             NormActivation.forward(out: value(o), mean: value(st), rstd: value(st) + n * g, inp: value(i),
                                    weight: w + wt, bias: w + b, mod: m.map { UnsafePointer(value($0)) }, batch: n,
@@ -166,14 +172,14 @@ final class Workspace<T: GemmScalar> {
     }
 
     /// One op's backward rule; gradients of the buffers in `overwrite` are written, all others accumulated.
-    private func backward(_ op: Op, _ w: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>, _ n: Int,
+    private func backward(_ op: Op, _ index: Int, _ w: UnsafePointer<T>, _ dw: UnsafeMutablePointer<T>, _ n: Int,
                           overwrite: Set<Int>) {
         switch op {
         case let .conv(i, o, wt, b, s0):
             var s = s0
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
-                            inp: value(i), weight: w + wt, s, winograd: winograd,
+                            inp: value(i), weight: w + wt, s, winograd: winograd, transformed: transformed(index),
                             accumulateInput: !overwrite.contains(i))
         case let .normAct(i, o, wt, b, st, m, hw, c, g):
             NormActivation.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dmod: m.map { grad($0) },

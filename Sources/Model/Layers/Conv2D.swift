@@ -74,12 +74,19 @@ enum Conv2D {
     ///   - inp: (batch, H, W, inC); weight: (outC, patch); bias: (outC)
     ///   - winograd: scratch of `Winograd.scratchSize(s)`; when given and the layer qualifies, the forward pass
     ///     uses Winograd F(2×2, 3×3) instead of im2col
+    ///   - transformed: the layer's Winograd-transformed weights when already computed (else they are computed
+    ///     into `winograd`)
     @inlinable
     static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, col: UnsafeMutablePointer<T>, inp: UnsafePointer<T>,
                                        weight: UnsafePointer<T>, bias: UnsafePointer<T>?, _ s: ConvShape,
-                                       chunk: Int? = nil, winograd: UnsafeMutablePointer<T>? = nil) {
+                                       chunk: Int? = nil, winograd: UnsafeMutablePointer<T>? = nil,
+                                       transformed: UnsafePointer<T>? = nil) {
         if let winograd, Winograd.applies(s) {
-            Winograd.forward(out: out, inp: inp, weight: weight, bias: bias, s, scratch: winograd)
+            if let transformed {
+                Winograd.forward(out: out, inp: inp, u: transformed, bias: bias, s, scratch: winograd)
+            } else {
+                Winograd.forward(out: out, inp: inp, weight: weight, bias: bias, s, scratch: winograd)
+            }
             return
         }
         if s.isPointwise {
@@ -108,9 +115,13 @@ enum Conv2D {
                                         dbias: UnsafeMutablePointer<T>?, col: UnsafeMutablePointer<T>,
                                         dcol: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>,
                                         weight: UnsafePointer<T>, _ s: ConvShape, chunk: Int? = nil,
-                                        winograd: UnsafeMutablePointer<T>? = nil, accumulateInput: Bool = true) {
+                                        winograd: UnsafeMutablePointer<T>? = nil, transformed: UnsafePointer<T>? = nil,
+                                        accumulateInput: Bool = true) {
         if let winograd, Winograd.applies(s) {
-            if let dinp {
+            if let dinp, let transformed {
+                Winograd.backwardInput(dinp: dinp, dout: dout, u: transformed, s, scratch: winograd,
+                                       accumulate: accumulateInput)
+            } else if let dinp {
                 Winograd.backwardInput(dinp: dinp, dout: dout, weight: weight, s, scratch: winograd,
                                        accumulate: accumulateInput)
             }

@@ -8,31 +8,57 @@ import NumericCore
 /// and channel pair instead of 36, so 2.25× fewer than im2col.
 ///
 /// The input gradient of such a layer is the same kind of convolution of ∂L/∂out with the kernel rotated by 180°
-/// and its channel axes swapped, so the backward pass reuses `convolve` with `transformWeights(flipped: true)`.
+/// and its channel axes swapped. Rotating g reverses the rows of G (G·J = P·G, P swapping rows 0 and 3), so the
+/// rotated kernel's transform is U with its 4×4 positions permuted by P and each (C × C_out) matrix transposed:
+/// the backward pass reuses the forward pass's U with a transposed product, no second weight transform.
 /// Channels are processed 8 at a time (`SIMD8`), so both channel counts must be multiples of 8.
 enum Winograd {
-    /// Forward: out = conv(inp) + bias. `scratch` holds `scratchSize(s)` values.
+    /// Forward: out = conv(inp) + bias with the layer's transformed weights `u` (`transformWeights`).
+    /// `scratch` holds `scratchSize(s)` values.
+    @inlinable
+    static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, u: UnsafePointer<T>,
+                                       bias: UnsafePointer<T>?, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
+                                       tilesPerChunk: Int? = nil) {
+        convolve(out: out, inp: inp, u: u, transposed: false, bias: bias, accumulate: false, batch: s.batch,
+                 height: s.height, width: s.width, inChannels: s.inChannels, outChannels: s.outChannels,
+                 scratch: scratch + 16 * s.inChannels * s.outChannels, tilesPerChunk: tilesPerChunk)
+    }
+
+    /// Forward from raw weights (transformed into the head of `scratch` first).
     @inlinable
     static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
                                        tilesPerChunk: Int? = nil) {
-        let c = s.inChannels, co = s.outChannels
-        transformWeights(u: scratch, weight: weight, inC: c, outC: co, flipped: false)
-        convolve(out: out, inp: inp, u: scratch, bias: bias, accumulate: false, batch: s.batch, height: s.height,
-                 width: s.width, inChannels: c, outChannels: co, scratch: scratch + 16 * c * co,
-                 tilesPerChunk: tilesPerChunk)
+        transformWeights(u: scratch, weight: weight, inC: s.inChannels, outC: s.outChannels)
+        forward(out: out, inp: inp, u: scratch, bias: bias, s, scratch: scratch, tilesPerChunk: tilesPerChunk)
     }
 
-    /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`);
-    /// dinp = … when `accumulate` is false.
+    /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`),
+    /// from the forward pass's `u`; dinp = … when `accumulate` is false.
+    @inlinable
+    static func backwardInput<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
+                                             u: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
+                                             accumulate: Bool = true) {
+        convolve(out: dinp, inp: dout, u: u, transposed: true, bias: nil, accumulate: accumulate, batch: s.batch,
+                 height: s.height, width: s.width, inChannels: s.outChannels, outChannels: s.inChannels,
+                 scratch: scratch + 16 * s.inChannels * s.outChannels)
+    }
+
+    /// Input gradient from raw weights (transformed into the head of `scratch` first).
     @inlinable
     static func backwardInput<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                              weight: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
                                              accumulate: Bool = true) {
-        let c = s.inChannels, co = s.outChannels
-        transformWeights(u: scratch, weight: weight, inC: c, outC: co, flipped: true)
-        convolve(out: dinp, inp: dout, u: scratch, bias: nil, accumulate: accumulate, batch: s.batch, height: s.height,
-                 width: s.width, inChannels: co, outChannels: c, scratch: scratch + 16 * c * co)
+        transformWeights(u: scratch, weight: weight, inC: s.inChannels, outC: s.outChannels)
+        backwardInput(dinp: dinp, dout: dout, u: scratch, s, scratch: scratch, accumulate: accumulate)
+    }
+
+    /// The position of the rotated kernel's transform: P swaps rows (and columns) 0 and 3 of the 4×4 tile.
+    @inlinable
+    static func rotated(_ k: Int) -> Int {
+        let perm = (3, 1, 2, 0)
+        func p(_ i: Int) -> Int { i == 0 ? perm.0 : i == 1 ? perm.1 : i == 2 ? perm.2 : perm.3 }
+        return 4 * p(k / 4) + p(k % 4)
     }
 
     /// Values of transformed input (or products) per chunk of tiles; tuned on the bench (`flowcps-bench model`).
@@ -168,19 +194,16 @@ enum Winograd {
     }
 
     /// U = G g Gᵀ for every (input, output) channel pair: u[k][i][o] with k = 4ξ + ν, i.e. 16 matrices of
-    /// (inChannels × outChannels), row-major. `weight` is (outC, 3, 3, inC). With `flipped` the result is for the
-    /// input-gradient convolution: input channels are the weight's outputs, outputs its inputs, kernel rotated.
+    /// (inChannels × outChannels), row-major. `weight` is (outC, 3, 3, inC).
     @inlinable
-    static func transformWeights<T: GemmScalar>(u: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, inC: Int,
-                                                outC: Int, flipped: Bool) {
-        // Channels of the convolution being computed.
-        let ci = flipped ? outC : inC, co = flipped ? inC : outC
+    static func transformWeights<T: GemmScalar>(u: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, inC ci: Int,
+                                                outC co: Int) {
         let half: T = 0.5, plane = ci * co
         for i in 0..<ci {
             for o in 0..<co {
                 // The 3×3 kernel of this channel pair, read once.
-                let p = flipped ? weight + i * 9 * inC + o : weight + o * 9 * inC + i
-                func g(_ ky: Int, _ kx: Int) -> T { flipped ? p[((2 - ky) * 3 + (2 - kx)) * inC] : p[(ky * 3 + kx) * inC] }
+                let p = weight + o * 9 * ci + i
+                func g(_ ky: Int, _ kx: Int) -> T { p[(ky * 3 + kx) * ci] }
                 let g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2)
                 let g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2)
                 // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
@@ -199,12 +222,13 @@ enum Winograd {
         }
     }
 
-    /// out (batch, H, W, co) = conv(inp (batch, H, W, c)) with transformed weights `u`, plus `bias` if given; with
+    /// out (batch, H, W, co) = conv(inp (batch, H, W, c)) with transformed weights `u` (16 matrices c × co; with
+    /// `transposed`, 16 matrices co × c used transposed at the rotated positions), plus `bias` if given; with
     /// `accumulate` the result is added to `out` instead of overwriting it. `scratch` holds `convolveScratch` values.
     /// `tilesPerChunk` (tests) lowers the chunk size.
     @inlinable
     static func convolve<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, u: UnsafePointer<T>,
-                                        bias: UnsafePointer<T>?, accumulate: Bool, batch: Int, height h: Int,
+                                        transposed: Bool, bias: UnsafePointer<T>?, accumulate: Bool, batch: Int, height h: Int,
                                         width w: Int, inChannels c: Int, outChannels co: Int,
                                         scratch: UnsafeMutablePointer<T>, tilesPerChunk: Int? = nil) {
         precondition(c % lanes == 0 && co % lanes == 0 && h % 2 == 0 && w % 2 == 0, "Winograd shape")
@@ -229,8 +253,13 @@ enum Winograd {
                     inputTile(v: v + tile * c, stride: count * c, taps: UnsafePointer(taps.baseAddress!), channels: c)
                 }
                 for k in 0..<16 {
-                    T.gemm(.none, .none, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
-                           b: u + k * c * co, ldb: co, beta: 0, c: m + k * count * co, ldc: co)
+                    if transposed {
+                        T.gemm(.none, .transposed, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
+                               b: u + rotated(k) * c * co, ldb: c, beta: 0, c: m + k * count * co, ldc: co)
+                    } else {
+                        T.gemm(.none, .none, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
+                               b: u + k * c * co, ldb: co, beta: 0, c: m + k * count * co, ldc: co)
+                    }
                 }
                 for tile in 0..<count {
                     let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
