@@ -82,14 +82,8 @@ enum Winograd {
                 let count = min(chunk, total - first)
                 for tile in 0..<count {
                     let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
-                    for r in 0..<4 {
-                        let iy = 2 * ty - 1 + r
-                        for q in 0..<4 {
-                            let ix = 2 * tx - 1 + q
-                            taps[r * 4 + q] = iy < 0 || iy >= h || ix < 0 || ix >= w
-                                ? UnsafePointer(zero) : inp + ((b * h + iy) * w + ix) * c
-                        }
-                    }
+                    gatherTaps(taps.baseAddress!, inp: inp, zero: zero, sample: b, tileY: ty, tileX: tx, height: h,
+                               width: w, channels: c)
                     inputTile(v: v + tile * c, stride: count * c, taps: UnsafePointer(taps.baseAddress!), channels: c)
                     let d00 = dout + ((b * h + 2 * ty) * w + 2 * tx) * co
                     outputTileAdjoint(dm: dm + tile * co, stride: count * co, dout: d00, rowStride: w * co, channels: co)
@@ -242,14 +236,8 @@ enum Winograd {
                 let count = min(chunk, total - first)
                 for tile in 0..<count {
                     let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
-                    for r in 0..<4 {
-                        let iy = 2 * ty - 1 + r
-                        for q in 0..<4 {
-                            let ix = 2 * tx - 1 + q
-                            taps[r * 4 + q] = iy < 0 || iy >= h || ix < 0 || ix >= w
-                                ? UnsafePointer(zero) : inp + ((b * h + iy) * w + ix) * c
-                        }
-                    }
+                    gatherTaps(taps.baseAddress!, inp: inp, zero: zero, sample: b, tileY: ty, tileX: tx, height: h,
+                               width: w, channels: c)
                     inputTile(v: v + tile * c, stride: count * c, taps: UnsafePointer(taps.baseAddress!), channels: c)
                 }
                 for k in 0..<16 {
@@ -268,6 +256,21 @@ enum Winograd {
                                accumulate: accumulate, channels: co)
                 }
                 first += count
+            }
+        }
+    }
+
+    /// Pointers to the 16 input pixels (4×4, channel vectors) of tile (tileY, tileX), `zero` outside the image.
+    @inlinable @inline(__always)
+    static func gatherTaps<T: GemmScalar>(_ taps: UnsafeMutablePointer<UnsafePointer<T>>, inp: UnsafePointer<T>,
+                                          zero: UnsafeMutablePointer<T>, sample b: Int, tileY ty: Int, tileX tx: Int,
+                                          height h: Int, width w: Int, channels c: Int) {
+        for r in 0..<4 {
+            let iy = 2 * ty - 1 + r
+            for q in 0..<4 {
+                let ix = 2 * tx - 1 + q
+                taps[r * 4 + q] = iy < 0 || iy >= h || ix < 0 || ix >= w
+                    ? UnsafePointer(zero) : inp + ((b * h + iy) * w + ix) * c
             }
         }
     }
