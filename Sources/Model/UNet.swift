@@ -14,8 +14,11 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
     let gradients: UnsafeMutableBufferPointer<T>
     private var workspaces: [Workspace<T>] = []
     /// Winograd-transformed weights of every qualifying convolution, computed once per forward pass (in parallel)
-    /// and shared by all shards, forward and backward.
+    /// and shared by all shards; `backwardTransformed` holds the transforms the input gradients use, computed at the
+    /// first backward pass after a forward pass.
     private let transformed: UnsafeMutablePointer<T>
+    private let backwardTransformed: UnsafeMutablePointer<T>
+    private var backwardTransformCurrent = false
     private let winogradLayers: [(op: Int, offset: Int, weight: Int, shape: ConvShape)]
     private var shardGradients: [UnsafeMutableBufferPointer<T>] = []
     /// Sample ranges of the last forward pass, one per shard.
@@ -34,6 +37,8 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         let wl = graph.winogradLayout
         transformed = .allocate(capacity: max(1, wl.total))
         transformed.initialize(repeating: 0, count: max(1, wl.total))
+        backwardTransformed = .allocate(capacity: max(1, wl.total))
+        backwardTransformed.initialize(repeating: 0, count: max(1, wl.total))
         let ops = graph.ops
         winogradLayers = ops.indices.compactMap { k in
             guard let offset = wl.offsets[k], case let .conv(_, _, wt, _, s) = ops[k] else { return nil }
@@ -46,6 +51,7 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         parameters.deallocate()
         gradients.deallocate()
         transformed.deallocate()
+        backwardTransformed.deallocate()
         for g in shardGradients { g.deallocate() }
     }
 
@@ -90,9 +96,11 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
             let ws = Workspace<T>(graph: graph)
             ws.profiling = profiling
             ws.transformed = UnsafePointer(transformed)
+            ws.backwardTransformed = UnsafePointer(backwardTransformed)
             workspaces.append(ws)
         }
-        transformWinogradWeights(threads: k)
+        transformWinogradWeights(threads: k, forBackward: false)
+        backwardTransformCurrent = false
         lastShards = shards
         let size = sampleSize
         let run = { (i: Int) in
@@ -121,6 +129,10 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
             let g = UnsafeMutableBufferPointer<T>.allocate(capacity: count)
             g.initialize(repeating: 0)
             shardGradients.append(g)
+        }
+        if !backwardTransformCurrent {
+            transformWinogradWeights(threads: k, forBackward: true)
+            backwardTransformCurrent = true
         }
         let size = sampleSize
         parallel(k) { i in
@@ -151,15 +163,15 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
         workspaces.reduce(into: [:]) { acc, ws in for (k, v) in ws.profile { acc[k, default: 0] += v } }
     }
 
-    /// Recomputes the Winograd weights from the current parameters (they may have changed since the last pass),
-    /// the layers split over `threads`.
-    private func transformWinogradWeights(threads k: Int) {
-        let layers = winogradLayers, w = UnsafePointer(parameters.baseAddress!), u = transformed
-        nonisolated(unsafe) let out = u
+    /// Recomputes the forward (or backward) Winograd weights from the current parameters (they may have changed
+    /// since the last pass), the layers split over `threads`.
+    private func transformWinogradWeights(threads k: Int, forBackward: Bool) {
+        let layers = winogradLayers, w = UnsafePointer(parameters.baseAddress!)
+        nonisolated(unsafe) let out = forBackward ? backwardTransformed : transformed
         parallel(k) { shard in
             for (j, layer) in layers.enumerated() where j % k == shard {
-                Winograd.transformWeights(u: out + layer.offset, weight: w + layer.weight,
-                                          inC: layer.shape.inChannels, outC: layer.shape.outChannels)
+                Winograd.transformWeights(u: out + layer.offset, weight: w + layer.weight, inC: layer.shape.inChannels,
+                                          outC: layer.shape.outChannels, forBackward: forBackward)
             }
         }
     }

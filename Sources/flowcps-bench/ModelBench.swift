@@ -83,15 +83,19 @@ extension Bench {
 
         func run() {
             BLAS.threads = 1
-            print("side  in  out   forward im2col  forward winograd   backward im2col  backward winograd   (GFLOP/s of the direct convolution)")
+            print("GFLOP/s of the direct convolution (each pass 2·N·H·W·9·C·C_out FLOP), im2col / Winograd")
+            print("side  in  out        forward   input gradient  weight gradient")
             for (side, ci, co) in [(32, 32, 32), (32, 64, 32), (32, 96, 32), (16, 32, 64), (16, 64, 64), (16, 128, 64),
                                    (16, 192, 64), (8, 64, 128), (8, 128, 128), (8, 256, 128)] {
                 let flop = 2.0 * Double(batch * side * side * 9 * ci * co)
-                let r = [(false, false), (false, true), (true, false), (true, true)].map { bwd, wino in
-                    flop * (bwd ? 2 : 1) / LayerTiming.conv3x3(side: side, inChannels: ci, outChannels: co, batch: batch,
-                                                               winograd: wino, backward: bwd, repeats: repeats) / 1e9
+                let cells = LayerTiming.ConvPass.allCases.map { pass in
+                    let r = [false, true].map { wino in
+                        flop / LayerTiming.conv3x3(side: side, inChannels: ci, outChannels: co, batch: batch,
+                                                   winograd: wino, pass: pass, repeats: repeats) / 1e9
+                    }
+                    return String(format: "%6.1f/%-6.1f", r[0], r[1])
                 }
-                print(String(format: "%4d %3d %4d   %14.1f  %16.1f   %15.1f  %17.1f", side, ci, co, r[0], r[1], r[2], r[3]))
+                print(String(format: "%4d %3d %4d  ", side, ci, co) + cells.map { "  " + $0 + "  " }.joined())
             }
         }
     }

@@ -87,13 +87,15 @@ final class Workspace<T: GemmScalar> {
     func value(_ i: Int) -> UnsafeMutablePointer<T> { values[i] }
     func grad(_ i: Int) -> UnsafeMutablePointer<T> { grads[i]! }
 
-    /// Transformed weights of the Winograd layers (shared by all workspaces of a model; see `Graph.winogradLayout`).
+    /// Transformed weights of the Winograd layers for the forward pass and for the input gradients (shared by all
+    /// workspaces of a model; see `Graph.winogradLayout`).
     var transformed: UnsafePointer<T>?
+    var backwardTransformed: UnsafePointer<T>?
     private lazy var transformedOffsets = graph.winogradLayout.offsets
 
-    private func transformed(_ k: Int) -> UnsafePointer<T>? {
-        guard let transformed, let offset = transformedOffsets[k] else { return nil }
-        return transformed + offset
+    private func transformed(_ k: Int, backward: Bool = false) -> UnsafePointer<T>? {
+        guard let base = backward ? backwardTransformed : transformed, let offset = transformedOffsets[k] else { return nil }
+        return base + offset
     }
 
     /// Runs every op for the first `n` samples.
@@ -179,8 +181,8 @@ final class Workspace<T: GemmScalar> {
             var s = s0
             s.batch = n
             Conv2D.backward(dinp: grads[i], dweight: dw + wt, dbias: dw + b, col: col!, dcol: dcol!, dout: grad(o),
-                            inp: value(i), weight: w + wt, s, winograd: winograd, transformed: transformed(index),
-                            accumulateInput: !overwrite.contains(i))
+                            inp: value(i), weight: w + wt, s, winograd: winograd,
+                            transformed: transformed(index, backward: true), accumulateInput: !overwrite.contains(i))
         case let .normAct(i, o, wt, b, st, m, hw, c, g):
             NormActivation.backward(dinp: grad(i), dweight: dw + wt, dbias: dw + b, dmod: m.map { grad($0) },
                                     dout: grad(o), inp: value(i), weight: w + wt, bias: w + b,

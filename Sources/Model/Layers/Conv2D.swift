@@ -108,7 +108,9 @@ enum Conv2D {
     static func canOverwriteInput(_ s: ConvShape) -> Bool { s.isPointwise || Winograd.applies(s) }
 
     /// Accumulates dinp (if given), dweight, dbias. `col` and `dcol` are scratch of chunkRows·patch each; with
-    /// `winograd` scratch (see `forward`) a qualifying layer computes all three by Winograd. `accumulateInput: false`
+    /// `winograd` scratch (see `forward`) a qualifying layer computes dinp by Winograd, from `transformed` (the
+    /// layer's backward transform, `Winograd.transformWeights(…, forBackward: true)`) when given, and the weight
+    /// gradient by Winograd where `Winograd.computesWeightGradient` (else im2col). `accumulateInput: false`
     /// overwrites dinp instead (only for layers where `canOverwriteInput`).
     @inlinable
     static func backward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>,
@@ -125,7 +127,12 @@ enum Conv2D {
                 Winograd.backwardInput(dinp: dinp, dout: dout, weight: weight, s, scratch: winograd,
                                        accumulate: accumulateInput)
             }
-            Winograd.backwardWeights(dweight: dweight, dbias: dbias, dout: dout, inp: inp, s, scratch: winograd)
+            if Winograd.computesWeightGradient(s) {
+                Winograd.backwardWeights(dweight: dweight, dbias: dbias, dout: dout, inp: inp, s, scratch: winograd)
+            } else {
+                im2colWeightGradient(dweight: dweight, dbias: dbias, col: col, dout: dout, inp: inp, weight: weight, s,
+                                     chunk: chunk)
+            }
             return
         }
         if s.isPointwise {
@@ -134,19 +141,40 @@ enum Conv2D {
             return
         }
         precondition(accumulateInput, "the im2col path only accumulates into dinp")
+        if let dinp { im2colInputGradient(dinp: dinp, dcol: dcol, dout: dout, weight: weight, s, chunk: chunk) }
+        im2colWeightGradient(dweight: dweight, dbias: dbias, col: col, dout: dout, inp: inp, weight: weight, s,
+                             chunk: chunk)
+    }
+
+    /// dinp += the input gradient by im2col: dcol = dout·W per chunk of rows, scattered back by `col2im`.
+    @inlinable
+    static func im2colInputGradient<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dcol: UnsafeMutablePointer<T>,
+                                                   dout: UnsafePointer<T>, weight: UnsafePointer<T>, _ s: ConvShape,
+                                                   chunk: Int? = nil) {
         let step = chunk ?? chunkRows(s)
         var first = 0
         while first < s.rows {
             let count = min(step, s.rows - first)
-            let dchunk = dout + first * s.outChannels
+            T.gemm(.none, .none, m: count, n: s.patch, k: s.outChannels, alpha: 1, a: dout + first * s.outChannels,
+                   lda: s.outChannels, b: weight, ldb: s.patch, beta: 0, c: dcol, ldc: s.patch)
+            col2im(dinp: dinp, dcol: dcol, s, rows: first, count: count)
+            first += count
+        }
+    }
+
+    /// dweight += doutᵀ·col and dbias += Σ dout by im2col, chunk by chunk.
+    @inlinable
+    static func im2colWeightGradient<T: GemmScalar>(dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>?,
+                                                    col: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
+                                                    inp: UnsafePointer<T>, weight: UnsafePointer<T>, _ s: ConvShape,
+                                                    chunk: Int? = nil) {
+        let step = chunk ?? chunkRows(s)
+        var first = 0
+        while first < s.rows {
+            let count = min(step, s.rows - first)
             im2col(col: col, inp: inp, s, rows: first, count: count)
-            Linear.backward(dinp: nil, dweight: dweight, dbias: dbias, dout: dchunk, inp: col, weight: weight,
-                            rows: count, inDim: s.patch, outDim: s.outChannels)
-            if let dinp {
-                T.gemm(.none, .none, m: count, n: s.patch, k: s.outChannels, alpha: 1, a: dchunk, lda: s.outChannels,
-                       b: weight, ldb: s.patch, beta: 0, c: dcol, ldc: s.patch)
-                col2im(dinp: dinp, dcol: dcol, s, rows: first, count: count)
-            }
+            Linear.backward(dinp: nil, dweight: dweight, dbias: dbias, dout: dout + first * s.outChannels, inp: col,
+                            weight: weight, rows: count, inDim: s.patch, outDim: s.outChannels)
             first += count
         }
     }

@@ -4,10 +4,15 @@ import NumericCore
 /// Times single layers in isolation (for `flowcps-bench conv`): where a layer's time goes is easier to see
 /// without the rest of the model around it.
 public enum LayerTiming {
-    /// Best-of-`repeats` seconds for a 3×3 stride-1 convolution's forward pass (`backward: false`) or its input
-    /// plus weight gradient (`backward: true`) on a (batch, side, side, inChannels) input, by im2col or Winograd.
+    /// One pass of a convolution layer.
+    public enum ConvPass: String, CaseIterable, Sendable {
+        case forward, inputGradient = "input gradient", weightGradient = "weight gradient"
+    }
+
+    /// Best-of-`repeats` seconds for one pass of a 3×3 stride-1 convolution on a (batch, side, side, inChannels)
+    /// input, by im2col or Winograd (whose weight transform for that pass is included).
     public static func conv3x3(side: Int, inChannels: Int, outChannels: Int, batch: Int, winograd: Bool,
-                               backward: Bool, repeats: Int) -> Double {
+                               pass: ConvPass, repeats: Int) -> Double {
         let s = ConvShape(batch: batch, height: side, width: side, inChannels: inChannels, outChannels: outChannels,
                           kernel: 3, stride: 1, padding: 1)
         var rng = RandomStream(seed: 3, domain: "layer-timing")
@@ -16,16 +21,23 @@ public enum LayerTiming {
         var out = [Float](repeating: 0, count: s.rows * outChannels), dx = x, dw = w, db = b
         var col = [Float](repeating: 0, count: Conv2D.chunkRows(s) * s.patch), dcol = col
         var scratch = [Float](repeating: 0, count: max(1, Winograd.scratchSize(s)))
+        let wino = winograd && Winograd.applies(s)
         var best = Double.infinity
         for _ in 0..<max(1, repeats) {
             let start = DispatchTime.now().uptimeNanoseconds
             scratch.withUnsafeMutableBufferPointer { sp in
-                let wino = winograd && Winograd.applies(s) ? sp.baseAddress : nil
-                if backward {
-                    Conv2D.backward(dinp: &dx, dweight: &dw, dbias: &db, col: &col, dcol: &dcol, dout: dout, inp: x,
-                                    weight: w, s, winograd: wino)
-                } else {
-                    Conv2D.forward(out: &out, col: &col, inp: x, weight: w, bias: b, s, winograd: wino)
+                let sp = sp.baseAddress!
+                switch (pass, wino) {
+                case (.forward, _):
+                    Conv2D.forward(out: &out, col: &col, inp: x, weight: w, bias: b, s, winograd: wino ? sp : nil)
+                case (.inputGradient, true):
+                    Winograd.backwardInput(dinp: &dx, dout: dout, weight: w, s, scratch: sp)
+                case (.inputGradient, false):
+                    Conv2D.im2colInputGradient(dinp: &dx, dcol: &dcol, dout: dout, weight: w, s)
+                case (.weightGradient, true):
+                    Winograd.backwardWeights(dweight: &dw, dbias: &db, dout: dout, inp: x, s, scratch: sp)
+                case (.weightGradient, false):
+                    Conv2D.im2colWeightGradient(dweight: &dw, dbias: &db, col: &col, dout: dout, inp: x, weight: w, s)
                 }
             }
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)

@@ -9,8 +9,9 @@ import NumericCore
 ///
 /// The input gradient of such a layer is the same kind of convolution of ∂L/∂out with the kernel rotated by 180°
 /// and its channel axes swapped. Rotating g reverses the rows of G (G·J = P·G, P swapping rows 0 and 3), so the
-/// rotated kernel's transform is U with its 4×4 positions permuted by P and each (C × C_out) matrix transposed:
-/// the backward pass reuses the forward pass's U with a transposed product, no second weight transform.
+/// rotated kernel's transform is U with its 4×4 positions permuted by P and each (C × C_out) matrix transposed.
+/// The backward pass stores that permuted, transposed copy (`transformWeights(…, forBackward: true)`) rather than
+/// asking BLAS for transposed products, which OpenBLAS runs at two thirds of the speed for these thin shapes.
 /// Channels are processed 8 at a time (`SIMD8`), so both channel counts must be multiples of 8.
 enum Winograd {
     /// Forward: out = conv(inp) + bias with the layer's transformed weights `u` (`transformWeights`).
@@ -19,7 +20,7 @@ enum Winograd {
     static func forward<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, u: UnsafePointer<T>,
                                        bias: UnsafePointer<T>?, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
                                        tilesPerChunk: Int? = nil) {
-        convolve(out: out, inp: inp, u: u, transposed: false, bias: bias, accumulate: false, batch: s.batch,
+        convolve(out: out, inp: inp, u: u, bias: bias, accumulate: false, batch: s.batch,
                  height: s.height, width: s.width, inChannels: s.inChannels, outChannels: s.outChannels,
                  scratch: scratch + 16 * s.inChannels * s.outChannels, tilesPerChunk: tilesPerChunk)
     }
@@ -34,12 +35,13 @@ enum Winograd {
     }
 
     /// Input gradient: dinp += conv(dout) with the rotated, channel-swapped kernel (the adjoint of `forward`),
-    /// from the forward pass's `u`; dinp = … when `accumulate` is false.
+    /// from the backward transform `u` (`transformWeights(…, forBackward: true)`); dinp = … when `accumulate` is
+    /// false.
     @inlinable
     static func backwardInput<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                              u: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
                                              accumulate: Bool = true) {
-        convolve(out: dinp, inp: dout, u: u, transposed: true, bias: nil, accumulate: accumulate, batch: s.batch,
+        convolve(out: dinp, inp: dout, u: u, bias: nil, accumulate: accumulate, batch: s.batch,
                  height: s.height, width: s.width, inChannels: s.outChannels, outChannels: s.inChannels,
                  scratch: scratch + 16 * s.inChannels * s.outChannels)
     }
@@ -49,7 +51,7 @@ enum Winograd {
     static func backwardInput<T: GemmScalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>,
                                              weight: UnsafePointer<T>, _ s: ConvShape, scratch: UnsafeMutablePointer<T>,
                                              accumulate: Bool = true) {
-        transformWeights(u: scratch, weight: weight, inC: s.inChannels, outC: s.outChannels)
+        transformWeights(u: scratch, weight: weight, inC: s.inChannels, outC: s.outChannels, forBackward: true)
         backwardInput(dinp: dinp, dout: dout, u: scratch, s, scratch: scratch, accumulate: accumulate)
     }
 
@@ -158,6 +160,10 @@ enum Winograd {
     /// Scalars per SIMD lane group; channel counts must be multiples of it.
     static let lanes = 8
 
+    /// Whether the weight gradient of a qualifying layer is faster by Winograd than by im2col: not with fewer than
+    /// 64 input channels, where the 16 products (C × C_out, K = tiles) are too thin (`flowcps-bench conv`).
+    static func computesWeightGradient(_ s: ConvShape) -> Bool { applies(s) && s.inChannels >= 64 }
+
     /// Whether `s` is a layer this algorithm computes (forward and input gradient).
     static func applies(_ s: ConvShape) -> Bool {
         s.kernel == 3 && s.stride == 1 && s.padding == 1 && s.height % 2 == 0 && s.width % 2 == 0
@@ -188,41 +194,47 @@ enum Winograd {
     }
 
     /// U = G g Gᵀ for every (input, output) channel pair: u[k][i][o] with k = 4ξ + ν, i.e. 16 matrices of
-    /// (inChannels × outChannels), row-major. `weight` is (outC, 3, 3, inC).
+    /// (inChannels × outChannels), row-major. `weight` is (outC, 3, 3, inC). With `forBackward`, the transform of
+    /// the rotated, channel-swapped kernel instead: position k holds U[P(k)]ᵀ (outChannels × inChannels).
     @inlinable
     static func transformWeights<T: GemmScalar>(u: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, inC ci: Int,
-                                                outC co: Int) {
+                                                outC co: Int, forBackward: Bool = false) {
         let half: T = 0.5, plane = ci * co
-        for i in 0..<ci {
+        // Where U[k][i][o] goes: forward (k, i, o) ↦ k·plane + i·co + o; backward ↦ P(k)·plane + o·ci + i.
+        let rowStep = forBackward ? 1 : co, colStep = forBackward ? ci : 1
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { position in
+            for k in 0..<16 { position[k] = (forBackward ? rotated(k) : k) * plane }
             for o in 0..<co {
-                // The 3×3 kernel of this channel pair, read once.
-                let p = weight + o * 9 * ci + i
-                func g(_ ky: Int, _ kx: Int) -> T { p[(ky * 3 + kx) * ci] }
-                let g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2)
-                let g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2)
-                // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-                func emit(_ r: Int, _ t0: T, _ t1: T, _ t2: T) {
-                    let base = u + (r * 4 * ci + i) * co + o
-                    base[0] = t0
-                    base[plane] = half * (t0 + t1 + t2)
-                    base[2 * plane] = half * (t0 - t1 + t2)
-                    base[3 * plane] = t2
+                for i in 0..<ci {
+                    // The 3×3 kernel of this channel pair, read once.
+                    let p = weight + o * 9 * ci + i
+                    func g(_ ky: Int, _ kx: Int) -> T { p[(ky * 3 + kx) * ci] }
+                    let g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2)
+                    let g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2)
+                    let at = u + i * rowStep + o * colStep
+                    // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+                    func emit(_ r: Int, _ t0: T, _ t1: T, _ t2: T) {
+                        at[position[4 * r]] = t0
+                        at[position[4 * r + 1]] = half * (t0 + t1 + t2)
+                        at[position[4 * r + 2]] = half * (t0 - t1 + t2)
+                        at[position[4 * r + 3]] = t2
+                    }
+                    emit(0, g00, g01, g02)
+                    emit(1, half * (g00 + g10 + g20), half * (g01 + g11 + g21), half * (g02 + g12 + g22))
+                    emit(2, half * (g00 - g10 + g20), half * (g01 - g11 + g21), half * (g02 - g12 + g22))
+                    emit(3, g20, g21, g22)
                 }
-                emit(0, g00, g01, g02)
-                emit(1, half * (g00 + g10 + g20), half * (g01 + g11 + g21), half * (g02 + g12 + g22))
-                emit(2, half * (g00 - g10 + g20), half * (g01 - g11 + g21), half * (g02 - g12 + g22))
-                emit(3, g20, g21, g22)
             }
         }
     }
 
-    /// out (batch, H, W, co) = conv(inp (batch, H, W, c)) with transformed weights `u` (16 matrices c × co; with
-    /// `transposed`, 16 matrices co × c used transposed at the rotated positions), plus `bias` if given; with
+    /// out (batch, H, W, co) = conv(inp (batch, H, W, c)) with transformed weights `u` (16 matrices c × co), plus
+    /// `bias` if given; with
     /// `accumulate` the result is added to `out` instead of overwriting it. `scratch` holds `convolveScratch` values.
     /// `tilesPerChunk` (tests) lowers the chunk size.
     @inlinable
     static func convolve<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, u: UnsafePointer<T>,
-                                        transposed: Bool, bias: UnsafePointer<T>?, accumulate: Bool, batch: Int, height h: Int,
+                                        bias: UnsafePointer<T>?, accumulate: Bool, batch: Int, height h: Int,
                                         width w: Int, inChannels c: Int, outChannels co: Int,
                                         scratch: UnsafeMutablePointer<T>, tilesPerChunk: Int? = nil) {
         precondition(c % lanes == 0 && co % lanes == 0 && h % 2 == 0 && w % 2 == 0, "Winograd shape")
@@ -241,13 +253,8 @@ enum Winograd {
                     inputTile(v: v + tile * c, stride: count * c, taps: UnsafePointer(taps.baseAddress!), channels: c)
                 }
                 for k in 0..<16 {
-                    if transposed {
-                        T.gemm(.none, .transposed, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
-                               b: u + rotated(k) * c * co, ldb: c, beta: 0, c: m + k * count * co, ldc: co)
-                    } else {
-                        T.gemm(.none, .none, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
-                               b: u + k * c * co, ldb: co, beta: 0, c: m + k * count * co, ldc: co)
-                    }
+                    T.gemm(.none, .none, m: count, n: co, k: c, alpha: 1, a: v + k * count * c, lda: c,
+                           b: u + k * c * co, ldb: co, beta: 0, c: m + k * count * co, ldc: co)
                 }
                 for tile in 0..<count {
                     let id = first + tile, tx = id % tw, ty = (id / tw) % th, b = id / (tw * th)
