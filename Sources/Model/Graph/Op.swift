@@ -76,7 +76,7 @@ extension Op {
         case let .conv(_, _, _, _, s): s.isPointwise ? "conv1x1" : "conv\(s.kernel)x\(s.kernel)/\(s.stride) c\(s.inChannels)"
         case .normAct: "normAct"
         case .layerNorm: "layerNorm"
-        case .linear: "linear"
+        case let .linear(_, _, _, _, rows, i, o): "linear \(rows)x\(i)→\(o)"
         case .silu: "silu"
         case .gelu: "gelu"
         case .add: "add"

@@ -204,26 +204,30 @@ enum Winograd {
         let rowStep = forBackward ? 1 : co, colStep = forBackward ? ci : 1
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 16) { position in
             for k in 0..<16 { position[k] = (forBackward ? rotated(k) : k) * plane }
-            for o in 0..<co {
-                for i in 0..<ci {
-                    // The 3×3 kernel of this channel pair, read once.
-                    let p = weight + o * 9 * ci + i
-                    func g(_ ky: Int, _ kx: Int) -> T { p[(ky * 3 + kx) * ci] }
-                    let g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2)
-                    let g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2)
-                    let at = u + i * rowStep + o * colStep
-                    // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
-                    func emit(_ r: Int, _ t0: T, _ t1: T, _ t2: T) {
-                        at[position[4 * r]] = t0
-                        at[position[4 * r + 1]] = half * (t0 + t1 + t2)
-                        at[position[4 * r + 2]] = half * (t0 - t1 + t2)
-                        at[position[4 * r + 3]] = t2
-                    }
-                    emit(0, g00, g01, g02)
-                    emit(1, half * (g00 + g10 + g20), half * (g01 + g11 + g21), half * (g02 + g12 + g22))
-                    emit(2, half * (g00 - g10 + g20), half * (g01 - g11 + g21), half * (g02 - g12 + g22))
-                    emit(3, g20, g21, g22)
+            @inline(__always) func pair(_ i: Int, _ o: Int) {
+                // The 3×3 kernel of this channel pair, read once.
+                let p = weight + o * 9 * ci + i
+                func g(_ ky: Int, _ kx: Int) -> T { p[(ky * 3 + kx) * ci] }
+                let g00 = g(0, 0), g01 = g(0, 1), g02 = g(0, 2), g10 = g(1, 0), g11 = g(1, 1), g12 = g(1, 2)
+                let g20 = g(2, 0), g21 = g(2, 1), g22 = g(2, 2)
+                let at = u + i * rowStep + o * colStep
+                // t = G g (4 × 3), then U = t Gᵀ (4 × 4); G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1].
+                func emit(_ r: Int, _ t0: T, _ t1: T, _ t2: T) {
+                    at[position[4 * r]] = t0
+                    at[position[4 * r + 1]] = half * (t0 + t1 + t2)
+                    at[position[4 * r + 2]] = half * (t0 - t1 + t2)
+                    at[position[4 * r + 3]] = t2
                 }
+                emit(0, g00, g01, g02)
+                emit(1, half * (g00 + g10 + g20), half * (g01 + g11 + g21), half * (g02 + g12 + g22))
+                emit(2, half * (g00 - g10 + g20), half * (g01 - g11 + g21), half * (g02 - g12 + g22))
+                emit(3, g20, g21, g22)
+            }
+            // The inner loop runs along the matrices' rows, so the writes are contiguous.
+            if forBackward {
+                for o in 0..<co { for i in 0..<ci { pair(i, o) } }
+            } else {
+                for i in 0..<ci { for o in 0..<co { pair(i, o) } }
             }
         }
     }
