@@ -297,35 +297,24 @@ enum Winograd {
     }
 
     /// Bᵀ d B for one tile, 8 channels at a time: v[k·stride + j] for k = 4r + q. Bᵀ = [1 0 −1 0; 0 1 1 0;
-    /// 0 −1 1 0; 0 1 0 −1].
+    /// 0 −1 1 0; 0 1 0 −1]. Each output row r combines two input rows (f = Bᵀ d along the rows, then f B along
+    /// the columns), so only a dozen vectors are live: nothing spills to the stack.
     @inlinable
     static func inputTile<T: GemmScalar>(v: UnsafeMutablePointer<T>, stride: Int, taps: UnsafePointer<UnsafePointer<T>>,
                                          channels c: Int) {
         var j = 0
         while j < c {
-            // Rows first: e_r = d_r B (per input row r).
-            var e = (SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero,
-                     SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero,
-                     SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero)
-            withUnsafeMutableBytes(of: &e) { raw in
-                let e = raw.baseAddress!.assumingMemoryBound(to: SIMD8<T>.self)
-                for r in 0..<4 {
-                    let d0 = load(taps[4 * r] + j), d1 = load(taps[4 * r + 1] + j)
-                    let d2 = load(taps[4 * r + 2] + j), d3 = load(taps[4 * r + 3] + j)
-                    e[4 * r] = d0 - d2
-                    e[4 * r + 1] = d1 + d2
-                    e[4 * r + 2] = d2 - d1
-                    e[4 * r + 3] = d1 - d3
-                }
-                // Then columns: v_q = Bᵀ e_q.
-                for q in 0..<4 {
-                    let a0 = e[q], a1 = e[4 + q], a2 = e[8 + q], a3 = e[12 + q]
-                    store(a0 - a2, v + q * stride + j)
-                    store(a1 + a2, v + (4 + q) * stride + j)
-                    store(a2 - a1, v + (8 + q) * stride + j)
-                    store(a1 - a3, v + (12 + q) * stride + j)
-                }
+            @inline(__always) func d(_ r: Int, _ q: Int) -> SIMD8<T> { load(taps[4 * r + q] + j) }
+            @inline(__always) func emit(_ r: Int, _ f0: SIMD8<T>, _ f1: SIMD8<T>, _ f2: SIMD8<T>, _ f3: SIMD8<T>) {
+                store(f0 - f2, v + (4 * r) * stride + j)
+                store(f1 + f2, v + (4 * r + 1) * stride + j)
+                store(f2 - f1, v + (4 * r + 2) * stride + j)
+                store(f1 - f3, v + (4 * r + 3) * stride + j)
             }
+            emit(0, d(0, 0) - d(2, 0), d(0, 1) - d(2, 1), d(0, 2) - d(2, 2), d(0, 3) - d(2, 3))
+            emit(1, d(1, 0) + d(2, 0), d(1, 1) + d(2, 1), d(1, 2) + d(2, 2), d(1, 3) + d(2, 3))
+            emit(2, d(2, 0) - d(1, 0), d(2, 1) - d(1, 1), d(2, 2) - d(1, 2), d(2, 3) - d(1, 3))
+            emit(3, d(1, 0) - d(3, 0), d(1, 1) - d(3, 1), d(1, 2) - d(3, 2), d(1, 3) - d(3, 3))
             j += lanes
         }
     }
@@ -336,21 +325,11 @@ enum Winograd {
                                           stride: Int, bias: UnsafePointer<T>?, accumulate: Bool, channels co: Int) {
         var j = 0
         while j < co {
-            // s_c = Aᵀ m_c per column c (two rows out of four).
-            var s0 = (SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero, SIMD8<T>.zero)
-            var s1 = s0
-            withUnsafeMutableBytes(of: &s0) { r0 in
-                withUnsafeMutableBytes(of: &s1) { r1 in
-                    let s0 = r0.baseAddress!.assumingMemoryBound(to: SIMD8<T>.self)
-                    let s1 = r1.baseAddress!.assumingMemoryBound(to: SIMD8<T>.self)
-                    for q in 0..<4 {
-                        let m0 = load(m + q * stride + j), m1 = load(m + (4 + q) * stride + j)
-                        let m2 = load(m + (8 + q) * stride + j), m3 = load(m + (12 + q) * stride + j)
-                        s0[q] = m0 + m1 + m2
-                        s1[q] = m1 - m2 - m3
-                    }
-                }
-            }
+            // Aᵀ m per column q (two rows out of four), then the same along the rows.
+            @inline(__always) func e(_ r: Int, _ q: Int) -> SIMD8<T> { load(m + (4 * r + q) * stride + j) }
+            @inline(__always) func top(_ q: Int) -> SIMD8<T> { e(0, q) + e(1, q) + e(2, q) }
+            @inline(__always) func bottom(_ q: Int) -> SIMD8<T> { e(1, q) - e(2, q) - e(3, q) }
+            let s0 = (top(0), top(1), top(2), top(3)), s1 = (bottom(0), bottom(1), bottom(2), bottom(3))
             let b = bias.map { load($0 + j) } ?? .zero
             let y00 = s0.0 + s0.1 + s0.2 + b, y01 = s0.1 - s0.2 - s0.3 + b
             let y10 = s1.0 + s1.1 + s1.2 + b, y11 = s1.1 - s1.2 - s1.3 + b
