@@ -42,7 +42,8 @@ let package = Package(
         .target(name: "Rewards", dependencies: ["Scenes", "Imaging", "NumericCore"]),
         .target(name: "Sampling", dependencies: ["NumericCore"]),
         .target(name: "Model", dependencies: ["NumericCore"], swiftSettings: vectorSettings),
-        .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "Scenes", "Imaging", "NumericCore"]),
+        .target(name: "GRPO", dependencies: ["NumericCore"]),
+        .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "GRPO", "Scenes", "Imaging", "NumericCore"]),
         .executableTarget(
             name: "flowcps",
             dependencies: [
@@ -64,6 +65,7 @@ let package = Package(
         .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Scenes", "Imaging", "NumericCore"]),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "NumericCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NumericCore"]),
+        .testTarget(name: "GRPOTests", dependencies: ["GRPO", "NumericCore"]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes"]),
     ],
     swiftLanguageModes: [.v6]
