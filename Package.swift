@@ -66,6 +66,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "NumericCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NumericCore"]),
         .testTarget(name: "GRPOTests", dependencies: ["GRPO", "NumericCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "NumericCore"]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes"]),
     ],
     swiftLanguageModes: [.v6]
