@@ -25,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module.
@@ -44,17 +45,18 @@ let package = Package(
         .target(name: "Model", dependencies: ["NumericCore"], swiftSettings: vectorSettings),
         .target(name: "GRPO", dependencies: ["NumericCore"]),
         .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "GRPO", "Scenes", "Imaging", "NumericCore"]),
+        .target(name: "Pipeline", dependencies: ["Training", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "flowcps",
             dependencies: [
-                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training",
+                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "flowcps-bench",
             dependencies: [
-                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training",
+                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +69,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "NumericCore"]),
         .testTarget(name: "GRPOTests", dependencies: ["GRPO", "NumericCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "NumericCore"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling"]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,7 +17,9 @@ public enum Checkpoint {
     /// Writes the model's parameters (and optional extra tensors, e.g. optimizer moments) with metadata.
     public static func save(_ model: FlowUNet, step: Int, to path: String, extra: [SafeTensor] = [],
                             metadata: [String: String] = [:]) throws {
-        let config = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]  // the same model gives the same bytes
+        let config = String(decoding: try encoder.encode(model.config), as: UTF8.self)
         var meta = metadata
         meta["flowcps.format"] = format
         meta["flowcps.config"] = config

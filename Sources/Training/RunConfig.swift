@@ -1,0 +1,282 @@
+import GRPO
+import Model
+import Rewards
+import Sampling
+
+/// Every option of an RL run (ALGORITHMS.md §3–4): the training sampler, groups, rewards, advantages, the
+/// objective and optimizer, EMA and evaluation. Field names follow the YAML file (`pipelines/*.yaml`, decoded by
+/// the Pipeline module); `validate()` checks every range and names the field of the first violation.
+public struct RunConfig: Sendable, Equatable {
+    /// Run name (letters, digits, `-`, `_`, `.`).
+    public var name = "run"
+    /// The root of every seed of the run.
+    public var seed: UInt64 = 0
+    /// RL steps (each: plan → rollout → score → advantage → train).
+    public var steps = 200
+    public var model = ModelSection()
+    public var prompts = PromptSection()
+    public var sampler = SamplerSection()
+    public var group = GroupSection()
+    /// Reward names with weights: total = Σ weight·score.
+    public var rewards: [RewardWeight] = [RewardWeight(name: "geneval", weight: 1)]
+    public var advantage = AdvantageSection()
+    public var train = TrainSection()
+    public var ema = EMASection()
+    public var eval = EvalSection()
+    /// Keep a policy checkpoint every this many RL steps (0: only the last).
+    public var checkpointEvery = 0
+
+    public init() {}
+
+    /// The base model and the threads of the model's passes.
+    public struct ModelSection: Sendable, Equatable {
+        /// The checkpoint RL starts from (and the frozen KL reference).
+        public var base = "models/shapes-base.safetensors"
+        public var threads = 2
+        public init() {}
+    }
+
+    /// Prompt-set files (category<TAB>prompt per line).
+    public struct PromptSection: Sendable, Equatable {
+        public var train = "pipelines/prompts/geneval-train.txt"
+        public var eval = "pipelines/prompts/geneval-eval.txt"
+        public init() {}
+    }
+
+    /// The training rollouts' sampler.
+    public struct SamplerSection: Sendable, Equatable {
+        /// cps, flow-sde or dance-sde.
+        public var kind = "cps"
+        /// η for cps and dance-sde, a for flow-sde.
+        public var noise = 0.7
+        public var steps = 10
+        public var grid = TimeGrid.Kind.sd3
+        public var shift = 3.0
+        /// Classifier-free guidance of the rollouts (1: none).
+        public var guidance = 1.0
+        public var logProb = LogProbForm.original
+        /// Stochastic steps [start, end); nil: every step.
+        public var sdeWindow: Range<Int>?
+        /// All samples of a prompt share x₁.
+        public var sharedInitialNoise = false
+        public init() {}
+    }
+
+    /// Groups and sharding.
+    public struct GroupSection: Sendable, Equatable {
+        /// Samples per prompt (G).
+        public var size = 8
+        /// Prompts (groups) per RL step.
+        public var promptsPerStep = 8
+        /// Prompts per rollout job (whole groups).
+        public var promptsPerShard = 2
+        public init() {}
+    }
+
+    /// Group-relative advantages.
+    public struct AdvantageSection: Sendable, Equatable {
+        /// `global` (Flow-GRPO's global_std) or `group`.
+        public var std = AdvantageScale.global
+        /// |A| is clipped to this.
+        public var clip = 5.0
+        public init() {}
+    }
+
+    /// Which timesteps a sample trains.
+    public enum TimestepRule: String, Sendable, CaseIterable {
+        /// The first ⌊N·fraction⌋ steps (Flow-GRPO).
+        case first
+        /// A seeded random ⌊(N−1)·fraction⌋ of steps 0…N−2 per sample (DanceGRPO).
+        case random
+        /// Exactly the stochastic steps (the SDE window).
+        case stochastic
+    }
+
+    /// The objective and optimizer.
+    public struct TrainSection: Sendable, Equatable {
+        public var lr = 1e-5
+        public var schedule = LearningRateSchedule.Decay.constant
+        public var warmupSteps = 0
+        public var minLR = 0.0
+        public var weightDecay = 1e-4
+        public var gradClip = 1.0
+        /// PPO ε.
+        public var clipRange = 1e-4
+        /// KL weight β (0: no reference model).
+        public var beta = 0.0
+        public var klForm = KLForm.flowGRPO
+        /// Optimizer steps per RL step (the step's samples are split into this many mini-batches).
+        public var miniBatches = 2
+        public var timesteps = TimestepRule.first
+        public var timestepFraction = 0.99
+        /// Guided velocity in the training forward pass (required when the rollouts use guidance).
+        public var cfg = false
+        public init() {}
+    }
+
+    /// EMA of the weights used for evaluation and saving (Flow-GRPO `ema.py`).
+    public struct EMASection: Sendable, Equatable {
+        public var enabled = false
+        public var decay = 0.9
+        /// Update every this many optimizer steps.
+        public var every = 8
+        public init() {}
+    }
+
+    /// Periodic deterministic evaluation.
+    public struct EvalSection: Sendable, Equatable {
+        /// Every this many RL steps (0: never; step 0 and the last step are evaluated when > 0).
+        public var every = 20
+        public var steps = 40
+        public var grid = TimeGrid.Kind.sd3
+        public var shift = 3.0
+        public var guidance = 1.0
+        public var seed: UInt64 = 0
+        /// Use every k-th eval prompt (1: all).
+        public var promptStride = 1
+        public init() {}
+    }
+}
+
+/// One reward term of the run.
+public struct RewardWeight: Sendable, Equatable {
+    public var name: String
+    public var weight: Double
+    public init(name: String, weight: Double) {
+        self.name = name
+        self.weight = weight
+    }
+}
+
+extension RunConfig {
+    /// Checks every field; the error names the first field out of range.
+    public func validate() throws {
+        func check(_ ok: Bool, _ field: String, _ message: @autoclosure () -> String) throws {
+            if !ok { throw ConfigError(field: field, message()) }
+        }
+        func positive(_ x: Double, _ field: String) throws {
+            try check(x.isFinite && x > 0, field, "must be a positive number, got \(x)")
+        }
+        try check(!name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) },
+                  "name", "must be letters, digits, '-', '_' or '.', got \"\(name)\"")
+        try check((1...100_000).contains(steps), "steps", "must be in 1…100000, got \(steps)")
+        try check(!model.base.isEmpty, "model.base", "must name a checkpoint")
+        try check((1...64).contains(model.threads), "model.threads", "must be in 1…64, got \(model.threads)")
+        try check(!prompts.train.isEmpty, "prompts.train", "must name a prompt file")
+        try check(!prompts.eval.isEmpty, "prompts.eval", "must name a prompt file")
+
+        try check(["cps", "flow-sde", "dance-sde"].contains(sampler.kind), "sampler.kind",
+                  "must be cps, flow-sde or dance-sde (training needs a stochastic sampler), got \"\(sampler.kind)\"")
+        do { _ = try SamplerKind(name: sampler.kind, noise: sampler.noise) } catch let e as SamplingError {
+            throw ConfigError(field: "sampler.noise", e.message)
+        }
+        try check((1...100).contains(sampler.steps), "sampler.steps", "must be in 1…100, got \(sampler.steps)")
+        try positive(sampler.shift, "sampler.shift")
+        try check(sampler.guidance.isFinite && sampler.guidance >= 1 && sampler.guidance <= 20, "sampler.guidance",
+                  "must be in [1, 20], got \(sampler.guidance)")
+        if let w = sampler.sdeWindow {
+            try check(!w.isEmpty && w.lowerBound >= 0 && w.upperBound <= sampler.steps, "sampler.sde_window",
+                      "must be [start, end) with 0 ≤ start < end ≤ sampler.steps (\(sampler.steps)), got [\(w.lowerBound), \(w.upperBound))")
+        }
+
+        try check((2...256).contains(group.size), "group.size", "must be in 2…256 (a group needs two samples), got \(group.size)")
+        try check((1...4096).contains(group.promptsPerStep), "group.prompts_per_step", "must be in 1…4096, got \(group.promptsPerStep)")
+        try check(group.promptsPerShard >= 1 && group.promptsPerShard <= group.promptsPerStep, "group.prompts_per_shard",
+                  "must be in 1…group.prompts_per_step (\(group.promptsPerStep)), got \(group.promptsPerShard)")
+
+        try check(!rewards.isEmpty, "rewards", "must name at least one reward")
+        var seen = Set<String>()
+        for r in rewards {
+            try check(RewardRegistry.names.contains(r.name), "rewards.\(r.name)",
+                      "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", "))")
+            try check(seen.insert(r.name).inserted, "rewards.\(r.name)", "given twice")
+            try check(r.weight.isFinite && r.weight != 0, "rewards.\(r.name)", "weight must be a finite nonzero number, got \(r.weight)")
+        }
+
+        try positive(advantage.clip, "advantage.clip")
+
+        try check(train.lr.isFinite && train.lr > 0 && train.lr <= 1, "train.lr", "must be in (0, 1], got \(train.lr)")
+        try check(train.warmupSteps >= 0 && train.warmupSteps <= steps, "train.warmup_steps",
+                  "must be in 0…steps (\(steps)), got \(train.warmupSteps)")
+        try check(train.minLR.isFinite && train.minLR >= 0 && train.minLR <= train.lr, "train.min_lr",
+                  "must be in [0, train.lr], got \(train.minLR)")
+        try check(train.weightDecay.isFinite && train.weightDecay >= 0 && train.weightDecay < 1, "train.weight_decay",
+                  "must be in [0, 1), got \(train.weightDecay)")
+        try positive(train.gradClip, "train.grad_clip")
+        try check(train.clipRange.isFinite && train.clipRange > 0 && train.clipRange < 1, "train.clip_range",
+                  "must be in (0, 1), got \(train.clipRange)")
+        try check(train.beta.isFinite && train.beta >= 0, "train.beta", "must be a number ≥ 0, got \(train.beta)")
+        try check(train.miniBatches >= 1 && train.miniBatches <= group.promptsPerStep * group.size, "train.mini_batches",
+                  "must be in 1…samples per step (\(group.promptsPerStep * group.size)), got \(train.miniBatches)")
+        try check(train.timestepFraction.isFinite && train.timestepFraction > 0 && train.timestepFraction <= 1,
+                  "train.timestep_fraction", "must be in (0, 1], got \(train.timestepFraction)")
+        if train.timesteps == .random {
+            try check(sampler.steps >= 2 && Int(Double(sampler.steps - 1) * train.timestepFraction) >= 1,
+                      "train.timestep_fraction", "trains no step: ⌊(sampler.steps − 1)·fraction⌋ is 0")
+        } else if train.timesteps == .first {
+            try check(Int(Double(sampler.steps) * train.timestepFraction) >= 1, "train.timestep_fraction",
+                      "trains no step: ⌊sampler.steps·fraction⌋ is 0")
+        }
+        if let w = sampler.sdeWindow, train.timesteps != .stochastic {
+            let chosen = train.timesteps == .first ? 0..<Int(Double(sampler.steps) * train.timestepFraction) : 0..<(sampler.steps - 1)
+            try check(chosen.overlaps(w), "train.timesteps", "no trained step falls in sampler.sde_window")
+        }
+        try check(train.cfg || sampler.guidance == 1, "train.cfg",
+                  "must be true when sampler.guidance is \(sampler.guidance): the rollout log-probs are of the guided velocity")
+        try check(!train.cfg || sampler.guidance != 1, "train.cfg", "is true but sampler.guidance is 1 (no guidance to train through)")
+
+        try check(ema.decay.isFinite && ema.decay > 0 && ema.decay < 1, "ema.decay", "must be in (0, 1), got \(ema.decay)")
+        try check(ema.every >= 1, "ema.every", "must be at least 1, got \(ema.every)")
+
+        try check(eval.every >= 0, "eval.every", "must be ≥ 0, got \(eval.every)")
+        try check((1...1000).contains(eval.steps), "eval.steps", "must be in 1…1000, got \(eval.steps)")
+        try check(eval.steps >= sampler.steps, "eval.steps", "must be at least sampler.steps (\(sampler.steps)), got \(eval.steps)")
+        try positive(eval.shift, "eval.shift")
+        try check(eval.guidance.isFinite && eval.guidance >= 1 && eval.guidance <= 20, "eval.guidance",
+                  "must be in [1, 20], got \(eval.guidance)")
+        try check(eval.promptStride >= 1, "eval.prompt_stride", "must be at least 1, got \(eval.promptStride)")
+        try check(checkpointEvery >= 0, "checkpoint_every", "must be ≥ 0, got \(checkpointEvery)")
+    }
+
+    /// The rollouts' sampler.
+    public func samplerConfig() throws -> SamplerConfig {
+        try SamplerConfig(kind: SamplerKind(name: sampler.kind, noise: sampler.noise),
+                          grid: TimeGrid(sampler.grid, steps: sampler.steps, shift: sampler.shift),
+                          logProbForm: sampler.logProb, sdeWindow: sampler.sdeWindow,
+                          sharedInitialNoise: sampler.sharedInitialNoise)
+    }
+
+    /// The evaluation's deterministic ODE sampler.
+    public func evalSamplerConfig() throws -> SamplerConfig {
+        try SamplerConfig(kind: .ode, grid: TimeGrid(eval.grid, steps: eval.steps, shift: eval.shift))
+    }
+
+    /// The objective's options.
+    public var objectiveOptions: ObjectiveOptions {
+        ObjectiveOptions(clip: ClipOptions(clipRange: train.clipRange, advantageClip: advantage.clip),
+                         beta: train.beta, klForm: train.klForm, logProbForm: sampler.logProb)
+    }
+
+    /// The trained-timestep rule.
+    public var timestepSelection: TimestepSelection {
+        switch train.timesteps {
+        case .first: .fraction(train.timestepFraction)
+        case .random: .randomFraction(train.timestepFraction)
+        case .stochastic: .stochastic
+        }
+    }
+
+    /// The learning rate per RL step.
+    public var learningRateSchedule: LearningRateSchedule {
+        LearningRateSchedule(peak: train.lr, warmupSteps: train.warmupSteps, totalSteps: steps, decay: train.schedule,
+                             minimum: train.minLR)
+    }
+
+    /// The weighted reward set.
+    public func weightedRewards() throws -> WeightedRewards {
+        try WeightedRewards(rewards.map { (try RewardRegistry.reward(named: $0.name), $0.weight) })
+    }
+
+    /// Samples per RL step.
+    public var samplesPerStep: Int { group.promptsPerStep * group.size }
+}

@@ -1,0 +1,137 @@
+import GRPO
+import Model
+import NumericCore
+import Sampling
+import Scenes
+
+/// What one `train` stage did: the objective's metrics over all terms and over the first mini-batch (whose ratios
+/// are computed before any update: all exactly 1 on-policy), gradient norms before clipping, the learning rate.
+public struct TrainMetrics: Sendable, Equatable {
+    public var all = PolicyMetrics()
+    public var firstMiniBatch = PolicyMetrics()
+    /// One per optimizer step.
+    public var gradNorms: [Double] = []
+    public var learningRate = 0.0
+    /// Samples trained (nonzero advantage) and skipped (zero advantage).
+    public var trainedSamples = 0
+    public var skippedSamples = 0
+
+    /// Metrics by name, as the pipeline stores them.
+    public var named: [NamedValue] {
+        all.named.map { NamedValue(name: $0.0, value: $0.1) } + [
+            NamedValue(name: "grad_norm", value: gradNorms.isEmpty ? 0 : gradNorms.reduce(0, +) / Double(gradNorms.count)),
+            NamedValue(name: "grad_norm_max", value: gradNorms.max() ?? 0),
+            NamedValue(name: "lr", value: learningRate),
+            NamedValue(name: "trained_samples", value: Double(trainedSamples)),
+            NamedValue(name: "skipped_samples", value: Double(skippedSamples)),
+        ]
+    }
+}
+
+/// Stage `train` (ALGORITHMS.md §3.1, Flow-GRPO `train_sd3.py`): the step's samples with nonzero advantage, in a
+/// seeded order, split into `train.mini_batches` mini-batches; per mini-batch, for each trained timestep one
+/// forward pass of the policy (and the reference when β > 0) over the samples that train it, the objective's
+/// ∂L/∂v averaged over the mini-batch's terms, one backward pass; then grad-norm clipping, one AdamW step, EMA.
+public enum TrainStage {
+    /// Trains `state` on `samples` with `advantages` (aligned) at RL step `step`; `reference` is the frozen base,
+    /// required when β > 0.
+    public static func run(state: PolicyState, reference: FlowUNet?, samples: [RolloutSample], advantages: [Double],
+                           step: Int, config: RunConfig) throws -> TrainMetrics {
+        guard samples.count == advantages.count else {
+            throw ConfigError(field: "train", "\(samples.count) samples but \(advantages.count) advantages")
+        }
+        if config.train.beta > 0, reference == nil {
+            throw ConfigError(field: "train.beta", "is \(config.train.beta) but no reference model was given")
+        }
+        let sampler = try config.samplerConfig()
+        let n = sampler.grid.steps
+        let stochastic = (0..<n).map { sampler.transition(at: $0).isStochastic }
+        let model = state.model
+        for s in samples where s.states.count != n + 1 || s.logProbs.count != n {
+            throw ConfigError(field: "train", "sample \(s.key) has \(s.states.count) states for a \(n)-step sampler")
+        }
+
+        var metrics = TrainMetrics()
+        metrics.learningRate = config.learningRateSchedule.rate(at: step)
+        var order = samples.indices.filter { advantages[$0] != 0 }
+        metrics.trainedSamples = order.count
+        metrics.skippedSamples = samples.count - order.count
+        guard !order.isEmpty else { return metrics }
+        var stream = RandomStream(key: StreamKey(seed: config.seed, domain: "train-order").child(step))
+        stream.shuffle(&order)
+
+        let trained = try order.map { i in
+            try config.timestepSelection.steps(stochastic: stochastic, key: StreamKey.sample(
+                seed: config.seed, domain: "trained-timesteps", step: step, prompt: samples[i].key.prompt,
+                sample: samples[i].key.sample))
+        }
+        let parts = min(config.train.miniBatches, order.count)
+        for part in 0..<parts {
+            let range = (part * order.count / parts)..<((part + 1) * order.count / parts)
+            let terms = range.reduce(0) { $0 + trained[$1].count }
+            model.zeroGradients()
+            var partMetrics = PolicyMetrics()
+            for t in 0..<n {
+                let members = range.filter { trained[$0].contains(t) }.map { ($0, order[$0]) }
+                guard !members.isEmpty else { continue }
+                try accumulate(timestep: t, members: members.map { samples[$0.1] },
+                               advantages: members.map { advantages[$0.1] }, scale: 1 / Double(terms),
+                               model: model, reference: reference, sampler: sampler, config: config,
+                               metrics: &partMetrics)
+            }
+            let norm = clipGradientNorm(model.gradients, maxNorm: Float(config.train.gradClip))
+            guard norm.isFinite else {
+                throw ModelError(.badInput, "gradient norm became \(norm) at RL step \(step); lower train.lr")
+            }
+            metrics.gradNorms.append(Double(norm))
+            state.adam.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients),
+                              lr: Float(metrics.learningRate))
+            if let ema = state.ema, state.adam.step % config.ema.every == 0 {
+                ema.update(with: UnsafeBufferPointer(model.parameters))
+            }
+            if part == 0 { metrics.firstMiniBatch = partMetrics }
+            metrics.all.merge(partMetrics)
+        }
+        state.completedSteps = step + 1
+        return metrics
+    }
+
+    /// One forward/backward pass: the policy's velocity at stored state x_t of every member, the objective's
+    /// gradient (× `scale`), back through the model (both CFG branches when training with guidance).
+    static func accumulate(timestep t: Int, members: [RolloutSample], advantages: [Double], scale: Double,
+                           model: FlowUNet, reference: FlowUNet?, sampler: SamplerConfig, config: RunConfig,
+                           metrics: inout PolicyMetrics) throws {
+        let transition = sampler.transition(at: t)
+        let kind = sampler.kind(at: t)
+        let d = model.sampleSize
+        let guidance = config.train.cfg ? config.sampler.guidance : 1
+        let tokens = try members.map { try Tokenizer.encode($0.prompt) }
+        let x = members.flatMap { $0.states[t] }
+        let referenceVelocity: [Float]? = try reference.map {
+            try ModelVelocity.function(model: $0, tokens: tokens, guidance: guidance)(x, transition.sigma)
+        }
+        let v = try ModelVelocity.function(model: model, tokens: tokens, guidance: guidance)(x, transition.sigma)
+        let options = config.objectiveOptions
+        var dv = [Float](repeating: 0, count: v.count)
+        for (b, sample) in members.enumerated() {
+            guard let old = sample.logProbs[t] else {
+                throw ConfigError(field: "train", "sample \(sample.key) has no log-probability at step \(t)")
+            }
+            let span = (b * d)..<((b + 1) * d)
+            let term = try PolicyObjective.evaluate(
+                velocity: Array(v[span]), reference: referenceVelocity.map { Array($0[span]) },
+                step: PolicyStep(state: sample.states[t], next: sample.states[t + 1], oldLogProb: old,
+                                 advantage: advantages[b]),
+                transition: transition, kind: kind, options: options)
+            metrics.add(term.policy, kl: term.kl, beta: options.beta)
+            for j in 0..<d { dv[b * d + j] = Float(term.gradient[j] * scale) }
+        }
+        if guidance == 1 {
+            model.backward(dVelocity: dv)
+        } else {
+            // v = v_u + w·(v_c − v_u): ∂L/∂v_c = w·g, ∂L/∂v_u = (1 − w)·g (conditional half first, as ModelVelocity).
+            let w = Float(guidance)
+            model.backward(dVelocity: dv.map { w * $0 } + dv.map { (1 - w) * $0 })
+        }
+    }
+}

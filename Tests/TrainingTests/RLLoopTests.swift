@@ -1,0 +1,163 @@
+import Foundation
+import GRPO
+import Model
+import Sampling
+import Scenes
+import Testing
+@testable import Training
+
+private func tempPath(_ name: String) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("flowcps-rl-\(getpid())-\(name)").path
+}
+
+@Suite struct RLLoopTests {
+    @Test func planVisitsEveryTrainPromptOncePerEpochInWholeGroupShards() throws {
+        let config = loopConfig()
+        let plans = try (0..<5).map { try PlanStage.run(step: $0, config: config, trainSet: loopPrompts) }
+        let lines = plans.flatMap { $0.prompts.map(\.line) }
+        for epoch in 0..<3 {
+            #expect(lines[(5 * epoch)..<(5 * epoch + 5)].sorted() == [0, 1, 2, 3, 4], "epoch \(epoch): \(lines)")
+        }
+        #expect(lines[0..<5] != lines[5..<10] || lines[5..<10] != lines[10..<15], "every epoch in the same order")
+        for p in plans {
+            #expect(p.prompts.map(\.index) == [0, 1, 2])
+            #expect(p.shards.map { $0.prompts.map(\.index) } == [[0, 1], [2]])
+            #expect(p.prompts.allSatisfy { loopPrompts[$0.line].prompt == $0.prompt })
+        }
+        #expect(try PlanStage.run(step: 3, config: config, trainSet: loopPrompts) == plans[3])
+    }
+
+    /// Flow-GRPO's debugging rule: before any update the training pass recomputes exactly the rollout's log-probs,
+    /// even though it batches the samples differently (mini-batches, per timestep, both CFG branches).
+    @Test(arguments: ["cps", "flow-sde", "dance-sde"], [1.0, 3.0])
+    func onPolicyEveryRatioIsOne(kind: String, guidance: Double) throws {
+        var config = loopConfig()
+        config.sampler.kind = kind
+        config.sampler.noise = kind == "dance-sde" ? 0.3 : 0.7
+        config.sampler.guidance = guidance
+        config.train.cfg = guidance != 1
+        config.train.beta = 0.04
+        config.train.miniBatches = 1
+        let run = try RLRun(config: config, base: try loopModel(), trainSet: loopPrompts, evalSet: [])
+        let report = try run.step()
+        let m = report.train.firstMiniBatch
+        #expect(m.terms == report.train.trainedSamples * 3, "4 steps × 0.99 = 3 trained timesteps per sample")
+        #expect(m.terms > 0)
+        #expect(abs(m.ratioMin - 1) <= 1e-6 && abs(m.ratioMax - 1) <= 1e-6, "\(kind) w=\(guidance): ratio \(m.ratioMin)…\(m.ratioMax)")
+        #expect(m.kl == 0 && m.clipFraction == 0)
+        #expect(report.train.gradNorms.count == 1 && report.train.gradNorms[0] > 0)
+    }
+
+    @Test func sameConfigAndSeedGiveTheSameCheckpointAndAResumedRunMatches() throws {
+        let config = loopConfig()
+        func run(steps: Int, resumeFrom: String? = nil) throws -> (RLRun, [StepReport]) {
+            let r = try RLRun(config: config, base: try loopModel(), trainSet: loopPrompts, evalSet: [])
+            if let resumeFrom { try r.state.restore(from: resumeFrom, config: config) }
+            var reports: [StepReport] = []
+            while r.state.completedSteps < steps { reports.append(try r.step()) }
+            return (r, reports)
+        }
+        let (a, reportsA) = try run(steps: 3)
+        let (b, _) = try run(steps: 3)
+        let (pa, pb, pc, mid) = (tempPath("a"), tempPath("b"), tempPath("c"), tempPath("mid"))
+        defer { for p in [pa, pb, pc, mid] { try? FileManager.default.removeItem(atPath: p) } }
+        try a.state.save(to: pa, config: config)
+        try b.state.save(to: pb, config: config)
+        let bytesA = try Data(contentsOf: URL(fileURLWithPath: pa))
+        #expect(bytesA == (try Data(contentsOf: URL(fileURLWithPath: pb))))
+
+        let (first, _) = try run(steps: 1)
+        try first.state.save(to: mid, config: config)
+        let (resumed, _) = try run(steps: 3, resumeFrom: mid)
+        try resumed.state.save(to: pc, config: config)
+        #expect(bytesA == (try Data(contentsOf: URL(fileURLWithPath: pc))), "resumed run differs")
+
+        let base = try loopModel()
+        let moved = (0..<base.parameters.count).contains { base.parameters[$0] != a.state.model.parameters[$0] }
+        #expect(moved, "three RL steps left the weights unchanged")
+        #expect(a.state.adam.step == 6)
+        for r in reportsA {
+            #expect(r.scores.count == 12 && r.train.trainedSamples + r.train.skippedSamples == 12)
+            #expect(r.train.all.loss.isFinite && r.train.gradNorms.allSatisfy(\.isFinite))
+        }
+
+        var other = config
+        other.train.lr = 2e-3
+        let stranger = try RLRun(config: other, base: base, trainSet: loopPrompts, evalSet: [])
+        #expect(throws: ModelError.self) { try stranger.state.restore(from: pa, config: other) }
+    }
+
+    @Test func samplesWithZeroAdvantageAreNotTrained() throws {
+        let config = loopConfig()
+        let model = try loopModel()
+        let state = try PolicyState(base: model, config: config)
+        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
+        let samples = try RolloutStage.run(policy: state.model, shard: plan.shards[0], step: 0, config: config)
+        let none = try TrainStage.run(state: state, reference: nil, samples: samples,
+                                      advantages: [Double](repeating: 0, count: samples.count), step: 0, config: config)
+        #expect(none.trainedSamples == 0 && none.skippedSamples == samples.count && state.adam.step == 0)
+        #expect((0..<model.parameters.count).allSatisfy { model.parameters[$0] == state.model.parameters[$0] })
+
+        var advantages = [Double](repeating: 0, count: samples.count)
+        advantages[1] = 1
+        advantages[5] = -1
+        let two = try TrainStage.run(state: state, reference: nil, samples: samples, advantages: advantages, step: 0,
+                                     config: config)
+        #expect(two.trainedSamples == 2 && two.skippedSamples == samples.count - 2)
+        #expect(two.all.terms == 2 * 3 && two.gradNorms.count == 2)
+    }
+
+    /// With CFG in training the guided velocity v_u + w·(v_c − v_u) carries the gradient: the combined pass must
+    /// equal w·(conditional pass) + (1 − w)·(unconditional pass), each run on its own.
+    @Test func guidedTrainingSplitsTheGradientOverBothBranches() throws {
+        var config = loopConfig()
+        config.sampler.guidance = 2.5
+        config.train.cfg = true
+        let model = try loopModel()
+        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
+        let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config)
+        let members = Array(samples[0..<3])
+        let advantages = [0.7, -1.2, 0.4]
+        let sampler = try config.samplerConfig()
+        var metrics = PolicyMetrics()
+        model.zeroGradients()
+        try TrainStage.accumulate(timestep: 1, members: members, advantages: advantages, scale: 1, model: model,
+                                  reference: nil, sampler: sampler, config: config, metrics: &metrics)
+        let combined = Array(model.gradients)
+
+        // The objective's gradient g with respect to the guided velocity, then each branch on its own.
+        let tokens = try members.map { try Tokenizer.encode($0.prompt) }
+        let x = members.flatMap { $0.states[1] }
+        let sigma = sampler.transition(at: 1).sigma
+        let t = [Float](repeating: Float(sigma), count: 3)
+        let vc = try model.velocity(x: x, t: t, tokens: tokens)
+        let vu = try model.velocity(x: x, t: t, tokens: [[], [], []])
+        let guided = Guidance.combine(conditional: vc, unconditional: vu, scale: 2.5)
+        let d = model.sampleSize
+        var g = [Float]()
+        for (b, s) in members.enumerated() {
+            let term = try PolicyObjective.evaluate(
+                velocity: Array(guided[(b * d)..<((b + 1) * d)]), reference: nil,
+                step: PolicyStep(state: s.states[1], next: s.states[2], oldLogProb: s.logProbs[1]!, advantage: advantages[b]),
+                transition: sampler.transition(at: 1), kind: sampler.kind(at: 1), options: config.objectiveOptions)
+            g += term.gradient.map(Float.init)
+        }
+        model.zeroGradients()
+        _ = try model.velocity(x: x, t: t, tokens: tokens)
+        model.backward(dVelocity: g.map { 2.5 * $0 })
+        _ = try model.velocity(x: x, t: t, tokens: [[], [], []])
+        model.backward(dVelocity: g.map { -1.5 * $0 })
+        let separate = Array(model.gradients)
+        let scale = separate.map(abs).max()!
+        #expect(scale > 0)
+        let worst = zip(combined, separate).map { abs($0 - $1) }.max()!
+        #expect(worst <= 1e-4 * scale, "largest difference \(worst) of gradients up to \(scale)")
+    }
+
+    @Test func aRunRejectsPromptsTheTokenizerCannotRead() throws {
+        let bad = [PromptEntry(category: .singleObject, prompt: "a hexagon")]
+        #expect(throws: (any Error).self) {
+            try RLRun(config: loopConfig(), base: try loopModel(), trainSet: bad, evalSet: [])
+        }
+    }
+}
