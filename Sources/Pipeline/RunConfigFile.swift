@@ -6,7 +6,7 @@ import Yams
 /// field checked. An unknown key, a wrong type or an out-of-range value is a `ConfigError` naming the field.
 public enum RunConfigFile {
     /// Reads and validates a file.
-    public static func load(path: String) throws -> RunConfig {
+    public static func load(path: String, overrides: [String] = []) throws -> RunConfig {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(field: "", "cannot read run configuration \(path)")
         }
@@ -14,18 +14,30 @@ public enum RunConfigFile {
             throw ConfigError(field: "", "\(path) is not UTF-8 text")
         }
         do {
-            return try decode(yaml: text)
+            return try decode(yaml: text, overrides: overrides)
         } catch let e as ConfigError {
             throw ConfigError(field: e.field, e.field.isEmpty ? "\(path): \(e.message)" : "\(e.message) in \(path)")
         }
     }
 
-    /// Decodes and validates YAML text.
-    public static func decode(yaml: String) throws -> RunConfig {
-        let root: Node
+    /// Decodes and validates YAML text; `overrides` ("train.lr=2e-5", the value itself YAML) replace or add fields
+    /// before decoding, as if written in the file.
+    public static func decode(yaml: String, overrides: [String] = []) throws -> RunConfig {
+        var root: Node
         do {
-            guard let n = try Yams.compose(yaml: yaml) else { return try validated(RunConfig()) }
-            root = n
+            root = try Yams.compose(yaml: yaml) ?? Node([(Node, Node)]())
+            for o in overrides {
+                guard let eq = o.firstIndex(of: "="), eq != o.startIndex else {
+                    throw ConfigError(field: "", "override \"\(o)\" must be field.path=value")
+                }
+                let path = o[..<eq].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                guard path.allSatisfy({ !$0.isEmpty }) else {
+                    throw ConfigError(field: "", "override \"\(o)\" has an empty field name")
+                }
+                let value = try Yams.compose(yaml: String(o[o.index(after: eq)...])) ?? Node("null")
+                guard root.mapping != nil else { break }
+                root = setting(root, path: path[...], to: value)
+            }
         } catch let e as YamlError {
             throw ConfigError(field: "", "not valid YAML: \(e)")
         }
@@ -114,6 +126,18 @@ public enum RunConfigFile {
         }
         try top.finish()
         return try validated(c)
+    }
+
+    /// `node` with the field at `path` set to `value` (mappings created on the way).
+    private static func setting(_ node: Node, path: ArraySlice<String>, to value: Node) -> Node {
+        guard let key = path.first else { return value }
+        var pairs: [(Node, Node)] = node.mapping.map { m in m.map { ($0.key, $0.value) } } ?? []
+        if let i = pairs.firstIndex(where: { $0.0.scalar?.string == key }) {
+            pairs[i].1 = setting(pairs[i].1, path: path.dropFirst(), to: value)
+        } else {
+            pairs.append((Node(key), setting(Node([(Node, Node)]()), path: path.dropFirst(), to: value)))
+        }
+        return Node(pairs)
     }
 
     private static func validated(_ c: RunConfig) throws -> RunConfig {

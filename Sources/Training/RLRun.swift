@@ -8,6 +8,7 @@ import Scenes
 public struct StageTimes: Sendable, Equatable {
     public var plan = 0.0, rollout = 0.0, score = 0.0, advantage = 0.0, train = 0.0
     public var total: Double { plan + rollout + score + advantage + train }
+    public init() {}
 }
 
 /// The record of one RL step.

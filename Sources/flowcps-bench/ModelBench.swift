@@ -53,22 +53,7 @@ extension Bench {
         }
 
         private func measure(_ model: FlowUNet, batch: Int, backward: Bool) throws -> Double {
-            var s = RandomStream(seed: 1, domain: "bench")
-            let x = s.gaussians(batch * model.sampleSize)
-            let t = (0..<batch).map { _ in s.uniform() }
-            let tokens = (0..<batch).map { i in [2, 20 + i % 5, 30] }
-            let dv = s.gaussians(batch * model.sampleSize)
-            _ = try model.velocity(x: x, t: t, tokens: tokens) // warm-up (allocates the workspace)
-            if backward { model.backward(dVelocity: dv) }
-            model.profiling = profile
-            var best = Double.infinity
-            for _ in 0..<repeats {
-                best = min(best, try seconds {
-                    _ = try model.velocity(x: x, t: t, tokens: tokens)
-                    if backward { model.backward(dVelocity: dv) }
-                })
-            }
-            return Double(batch) / best
+            try modelImagesPerSecond(model, batch: batch, backward: backward, repeats: repeats, profile: profile)
         }
     }
 
@@ -131,4 +116,25 @@ extension Bench {
             }
         }
     }
+}
+
+/// Images/s of the model's forward (or forward+backward) pass at `batch`, best of `repeats` after a warm-up, on
+/// seeded random inputs; `profile` turns on per-op timing for the timed repetitions.
+func modelImagesPerSecond(_ model: FlowUNet, batch: Int, backward: Bool, repeats: Int, profile: Bool = false) throws -> Double {
+    var s = RandomStream(seed: 1, domain: "bench")
+    let x = s.gaussians(batch * model.sampleSize)
+    let t = (0..<batch).map { _ in s.uniform() }
+    let tokens = (0..<batch).map { i in [2, 20 + i % 5, 30] }
+    let dv = s.gaussians(batch * model.sampleSize)
+    _ = try model.velocity(x: x, t: t, tokens: tokens) // warm-up (allocates the workspace)
+    if backward { model.backward(dVelocity: dv) }
+    model.profiling = profile
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        best = min(best, try seconds {
+            _ = try model.velocity(x: x, t: t, tokens: tokens)
+            if backward { model.backward(dVelocity: dv) }
+        })
+    }
+    return Double(batch) / best
 }

@@ -5,6 +5,7 @@ import Model
 import NumericCore
 import Rewards
 import Scenes
+import Training
 
 /// The `flowcps` command line: online RL for flow-matching image generators on a PostgreSQL job queue.
 @main
@@ -18,7 +19,7 @@ struct FlowCPS: ParsableCommand {
         1 any other failure.
         """,
         version: "0.1.0",
-        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Prompts.self]
+        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Prompts.self, RL.self]
     )
 
     /// Parses, runs, and maps failures to exit codes: usage and input errors print one line and exit 2.
@@ -29,6 +30,8 @@ struct FlowCPS: ParsableCommand {
             try command.run()
         } catch let error as InputError {
             fail(error.message, code: 2)
+        } catch let error as ConfigError {
+            fail(error.description, code: 2)
         } catch let error as PromptError {
             fail(error.message, code: 2)
         } catch let error as ImagingError {

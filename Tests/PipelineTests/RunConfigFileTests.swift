@@ -127,6 +127,21 @@ private func error(_ yaml: String) -> ConfigError? {
         #expect(e.message.contains(message), "\(yaml) → \(e)")
     }
 
+    @Test func overridesReplaceAndAddFields() throws {
+        let c = try RunConfigFile.decode(yaml: "train: {lr: 1e-5}\nsampler: {kind: cps}",
+                                         overrides: ["train.lr=3e-5", "train.beta=0.02", "ema.enabled=true",
+                                                     "sampler.sde_window=[0, 3]", "rewards={compressibility: 1}"])
+        #expect(c.train.lr == 3e-5 && c.train.beta == 0.02 && c.ema.enabled && c.sampler.sdeWindow == 0..<3)
+        #expect(c.rewards == [RewardWeight(name: "compressibility", weight: 1)])
+        do {
+            _ = try RunConfigFile.decode(yaml: "", overrides: ["train.lrr=1"])
+            Issue.record("an unknown overridden field was accepted")
+        } catch let e as ConfigError {
+            #expect(e.field == "train.lrr" && e.message.contains("unknown field") && e.message.contains("lr, schedule"))
+        }
+        #expect(throws: ConfigError.self) { try RunConfigFile.decode(yaml: "", overrides: ["lr"]) }
+    }
+
     @Test func malformedYAMLIsAnError() {
         let e = error("train: {lr: 1e-5\n  steps: [")
         #expect(e?.field == "" && e?.message.contains("not valid YAML") == true, "\(String(describing: e))")
