@@ -56,7 +56,10 @@ public enum TrainStage {
         var order = samples.indices.filter { advantages[$0] != 0 }
         metrics.trainedSamples = order.count
         metrics.skippedSamples = samples.count - order.count
-        guard !order.isEmpty else { return metrics }
+        guard !order.isEmpty else {
+            state.completedSteps = step + 1
+            return metrics
+        }
         var stream = RandomStream(key: StreamKey(seed: config.seed, domain: "train-order").child(step))
         stream.shuffle(&order)
 
