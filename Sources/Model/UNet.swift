@@ -181,10 +181,11 @@ final class UNet<T: GemmScalar>: @unchecked Sendable {
 
     /// Runs `body(0..<k)` on k threads, each with single-threaded BLAS. (With one shard BLAS is single-threaded
     /// too: `threads` is the model's whole CPU budget, and OpenBLAS's idle workers would otherwise spin.)
+    /// OpenBLAS's thread count is process-wide, so it is set and left at 1, never restored: restoring would let one
+    /// model's pass finish by switching threads on under another model's pass running at the same time (tests run
+    /// concurrently; a policy and its reference share a process), and results would then depend on timing.
     private func parallel(_ k: Int, _ body: @escaping (Int) -> Void) {
-        let saved = BLAS.threads
-        BLAS.threads = 1
-        defer { BLAS.threads = saved }
+        if BLAS.threads != 1 { BLAS.threads = 1 }
         if k == 1 {
             body(0)
             return
