@@ -52,7 +52,7 @@ extension FlowCPS {
             try RunConfigFile.encode(c).write(toFile: folder + "/config.yaml", atomically: true, encoding: .utf8)
             let first = run.state.completedSteps
             var steps = try CSVLog(path: folder + "/steps.csv", header: StepRow.header(c), keepingRowsBelow: first)
-            var evals = try CSVLog(path: folder + "/eval.csv", header: EvalRow.header, keepingRowsBelow: first + 1)
+            var evals = try CSVLog(path: folder + "/eval.csv", header: EvalRow.header, keepingRowsBelow: first > 0 ? first + 1 : 0)
             print("\(c.name): \(c.sampler.kind)(\(c.sampler.noise)) \(c.sampler.steps) steps, \(c.group.promptsPerStep) prompts × \(c.group.size), lr \(c.train.lr), β \(c.train.beta); \(folder)")
 
             func evaluate(_ step: Int) throws {
