@@ -45,7 +45,8 @@ let package = Package(
         .target(name: "Model", dependencies: ["NumericCore"], swiftSettings: vectorSettings),
         .target(name: "GRPO", dependencies: ["NumericCore"]),
         .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "GRPO", "Scenes", "Imaging", "NumericCore"]),
-        .target(name: "Pipeline", dependencies: ["Training", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Store", dependencies: ["CLibPQ"]),
+        .target(name: "Pipeline", dependencies: ["Training", "Store", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "flowcps",
             dependencies: [
@@ -69,6 +70,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "NumericCore"]),
         .testTarget(name: "GRPOTests", dependencies: ["GRPO", "NumericCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "NumericCore"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling"]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes"]),
     ],

@@ -1,0 +1,157 @@
+/// Every statement on `jobs` (QUEUE.md §6). Claims, completions and failures are single statements; completions
+/// and failures are fenced by (id, attempt, lease owner) so a worker that lost its lease changes nothing.
+enum JobStatements {
+    static let returning = "id, run_id, stage, step, shard, attempt, max_attempts, priority, args::text AS args"
+
+    /// Inserts a job unless one with its dedupe key exists; returns its id when inserted.
+    static func insert(_ j: JobSpec) -> SQL {
+        """
+        INSERT INTO jobs (run_id, stage, step, shard, state, priority, max_attempts, args, dedupe_key, scheduled_at)
+        VALUES (\(j.runID), \(j.stage), \(j.step), \(j.shard), \(j.held ? "pending" : "available"), \(j.priority),
+                \(j.maxAttempts), \(SQLValue.jsonb(j.args)), \(j.dedupeKey), now())
+        ON CONFLICT (dedupe_key) DO NOTHING
+        RETURNING id
+        """
+    }
+
+    /// Claims up to `limit` claimable jobs of `stages` (comma-separated; empty: any stage) in priority order.
+    static func claim(owner: String, stages: String, limit: Int, leaseSeconds: Double) -> SQL {
+        """
+        WITH picked AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE state = 'available' AND scheduled_at <= now()
+              AND (\(stages) = '' OR stage = ANY (string_to_array(\(stages), ',')))
+            ORDER BY priority, scheduled_at, id
+            LIMIT \(limit)
+            FOR UPDATE SKIP LOCKED)
+        UPDATE jobs j
+        SET state = 'running', attempt = j.attempt + 1, lease_owner = \(owner),
+            lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), heartbeat_at = now(), attempted_at = now()
+        FROM picked WHERE j.id = picked.id
+        RETURNING \(unsafe: returning.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+        """
+    }
+
+    /// Extends a lease; zero rows means the lease is lost and the worker must abandon the job.
+    static func heartbeat(id: Int64, attempt: Int, owner: String, leaseSeconds: Double) -> SQL {
+        """
+        UPDATE jobs SET lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), heartbeat_at = now()
+        WHERE id = \(id) AND attempt = \(attempt) AND lease_owner = \(owner) AND state = 'running'
+        """
+    }
+
+    /// Fenced completion.
+    static func complete(id: Int64, attempt: Int, owner: String) -> SQL {
+        """
+        UPDATE jobs SET state = 'completed', finalized_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = \(id) AND attempt = \(attempt) AND lease_owner = \(owner) AND state = 'running'
+        """
+    }
+
+    /// Fenced failure: back to `available` after a jittered exponential backoff, or `failed` once attempts are
+    /// spent. The error joins the job's history. Returns the new state.
+    static func fail(id: Int64, attempt: Int, owner: String, error: String, retryBaseSeconds: Double) -> SQL {
+        """
+        UPDATE jobs SET
+            state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
+            finalized_at = CASE WHEN attempt >= max_attempts THEN now() END,
+            scheduled_at = now() + \(unsafe: backoff(base: "\(retryBaseSeconds)")),
+            errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'owner', lease_owner,
+                                                  'error', \(error)::text),
+            lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = \(id) AND attempt = \(attempt) AND lease_owner = \(owner) AND state = 'running'
+        RETURNING id, run_id, state, attempt
+        """
+    }
+
+    /// Hands a job back unfinished (a worker shutting down): claimable at once, the attempt not counted.
+    static func release(id: Int64, attempt: Int, owner: String) -> SQL {
+        """
+        UPDATE jobs SET state = 'available', attempt = attempt - 1, lease_owner = NULL, lease_expires_at = NULL,
+            scheduled_at = now()
+        WHERE id = \(id) AND attempt = \(attempt) AND lease_owner = \(owner) AND state = 'running'
+        """
+    }
+
+    /// The reaper: every running job whose lease expired counts as a failed attempt (the worker died).
+    static func reapExpired(retryBaseSeconds: Double) -> SQL {
+        """
+        WITH expired AS MATERIALIZED (
+            SELECT id FROM jobs
+            WHERE state = 'running' AND lease_expires_at < now()
+            FOR UPDATE SKIP LOCKED)
+        UPDATE jobs j SET
+            state = CASE WHEN j.attempt >= j.max_attempts THEN 'failed' ELSE 'available' END,
+            finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
+            scheduled_at = now() + \(unsafe: backoff(base: "\(retryBaseSeconds)", attempt: "j.attempt")),
+            errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(), 'owner', j.lease_owner,
+                                                    'error', 'lease expired (worker stopped heartbeating)'),
+            lease_owner = NULL, lease_expires_at = NULL
+        FROM expired WHERE j.id = expired.id
+        RETURNING j.id, j.run_id, j.state, j.attempt
+        """
+    }
+
+    /// min(600 s, base · 2^(attempt−1)) · U(0.9, 1.1) as an interval expression.
+    static func backoff(base: String, attempt: String = "attempt") -> String {
+        "make_interval(secs => least(600, \(base)::float8 * power(2, greatest(\(attempt), 1) - 1)) * (0.9 + 0.2 * random()))"
+    }
+
+    /// Holds a run's claimable jobs (`pending`) or releases them (`available`).
+    static func hold(runID: Int64) -> SQL {
+        "UPDATE jobs SET state = 'pending' WHERE run_id = \(runID) AND state = 'available'"
+    }
+
+    static func unhold(runID: Int64) -> SQL {
+        "UPDATE jobs SET state = 'available', scheduled_at = now() WHERE run_id = \(runID) AND state = 'pending'"
+    }
+
+    /// Cancels every unfinished job of a run (running ones too: their completions will then be rejected).
+    static func cancel(runID: Int64) -> SQL {
+        """
+        UPDATE jobs SET state = 'cancelled', finalized_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE run_id = \(runID) AND state IN ('pending', 'available', 'running')
+        """
+    }
+
+    /// Job counts by state for one run (all runs when `runID` is nil).
+    static func counts(runID: Int64?) -> SQL {
+        """
+        SELECT state, count(*) AS n FROM jobs
+        WHERE (\(runID) IS NULL OR run_id = \(runID))
+        GROUP BY state
+        """
+    }
+
+    /// One job by id.
+    static func get(id: Int64) -> SQL {
+        "SELECT \(unsafe: returning), state, lease_owner, errors::text AS errors FROM jobs WHERE id = \(id)"
+    }
+
+    /// Deletes finished jobs older than `seconds` (retention of the queue's history).
+    static func deleteFinished(olderThanSeconds seconds: Double) -> SQL {
+        """
+        DELETE FROM jobs WHERE state IN ('completed', 'cancelled')
+          AND finalized_at < now() - make_interval(secs => \(seconds))
+        """
+    }
+}
+
+/// Statements on `stage_barriers`: the fan-in counters.
+enum BarrierStatements {
+    static func create(runID: Int64, step: Int, stage: String, expected: Int) -> SQL {
+        """
+        INSERT INTO stage_barriers (run_id, step, stage, expected) VALUES (\(runID), \(step), \(stage), \(expected))
+        ON CONFLICT (run_id, step, stage) DO NOTHING
+        """
+    }
+
+    /// Counts one arrival; returns (arrived, expected). The row lock serialises concurrent arrivals.
+    static func arrive(runID: Int64, step: Int, stage: String) -> SQL {
+        """
+        UPDATE stage_barriers SET arrived = arrived + 1
+        WHERE run_id = \(runID) AND step = \(step) AND stage = \(stage)
+        RETURNING arrived, expected
+        """
+    }
+}
