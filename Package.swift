@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "flowcps",
             dependencies: [
-                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline",
+                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,6 +5,7 @@ import Model
 import NumericCore
 import Rewards
 import Scenes
+import Store
 import Training
 
 /// The `flowcps` command line: online RL for flow-matching image generators on a PostgreSQL job queue.
@@ -19,7 +20,7 @@ struct FlowCPS: ParsableCommand {
         1 any other failure.
         """,
         version: "0.1.0",
-        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Prompts.self, RL.self]
+        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Prompts.self, RL.self, DB.self]
     )
 
     /// Parses, runs, and maps failures to exit codes: usage and input errors print one line and exit 2.
@@ -38,6 +39,8 @@ struct FlowCPS: ParsableCommand {
             fail(error.message, code: error.code == .encode ? 1 : 2)
         } catch let error as ModelError {
             fail(error.message, code: error.code == .io ? 1 : 2)
+        } catch let error as StoreError {
+            fail(error.description, code: 1)
         } catch let error as RewardError {
             fail(error.message, code: error.code == .invalidScore ? 1 : 2)
         } catch {
