@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module.
@@ -46,12 +47,17 @@ let package = Package(
         .target(name: "GRPO", dependencies: ["NumericCore"]),
         .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "GRPO", "Scenes", "Imaging", "NumericCore"]),
         .target(name: "Store", dependencies: ["CLibPQ"]),
-        .target(name: "Pipeline", dependencies: ["Training", "Store", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Training", "Store", "Model", "Sampling", "Rewards", "Scenes", "Imaging",
+                           .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "flowcps",
             dependencies: [
                 "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(

@@ -7,6 +7,9 @@ CREATE TABLE runs (
     -- The resolved run file (canonical YAML) and its fingerprint (what resuming must match).
     config          text NOT NULL,
     fingerprint     text NOT NULL,
+    -- The prompt sets as submitted (category<TAB>prompt lines): workers need no shared files.
+    train_prompts   text NOT NULL,
+    eval_prompts    text NOT NULL,
     state           text NOT NULL DEFAULT 'active'
                     CHECK (state IN ('active', 'paused', 'cancelled', 'completed', 'failed')),
     reason          text,
@@ -66,11 +69,12 @@ CREATE TABLE stage_barriers (
     PRIMARY KEY (run_id, step, stage)
 );
 
--- Policy weights and full training states (policy + AdamW moments + EMA) by the step they were made at.
+-- By the step they were made at: `policy` (the weights rollouts sample from; step 0 is the base model), `state`
+-- (policy + AdamW moments + EMA: what the next train step starts from) and `eval` (the EMA weights, when kept).
 CREATE TABLE checkpoints (
     run_id      bigint NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     step        integer NOT NULL,
-    kind        text NOT NULL CHECK (kind IN ('state', 'policy')),
+    kind        text NOT NULL CHECK (kind IN ('policy', 'state', 'eval')),
     sha256      text NOT NULL,
     data        bytea NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),

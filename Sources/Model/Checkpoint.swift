@@ -17,6 +17,18 @@ public enum Checkpoint {
     /// Writes the model's parameters (and optional extra tensors, e.g. optimizer moments) with metadata.
     public static func save(_ model: FlowUNet, step: Int, to path: String, extra: [SafeTensor] = [],
                             metadata: [String: String] = [:]) throws {
+        try file(model, step: step, extra: extra, metadata: metadata).write(path: path)
+    }
+
+    /// The checkpoint as safetensors bytes (with the data checksum), for storing in a database.
+    public static func serialized(_ model: FlowUNet, step: Int, extra: [SafeTensor] = [],
+                                  metadata: [String: String] = [:]) throws -> [UInt8] {
+        try file(model, step: step, extra: extra, metadata: metadata).checksummed().serialized()
+    }
+
+    /// The safetensors file of a model and its extras.
+    public static func file(_ model: FlowUNet, step: Int, extra: [SafeTensor] = [],
+                            metadata: [String: String] = [:]) throws -> SafetensorsFile {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]  // the same model gives the same bytes
         let config = String(decoding: try encoder.encode(model.config), as: UTF8.self)
@@ -24,9 +36,8 @@ public enum Checkpoint {
         meta["flowcps.format"] = format
         meta["flowcps.config"] = config
         meta["flowcps.step"] = String(step)
-        let file = SafetensorsFile(tensors: tensors(of: UnsafeBufferPointer(model.parameters), layout: model.layout) + extra,
-                                   metadata: meta)
-        try file.write(path: path)
+        return SafetensorsFile(tensors: tensors(of: UnsafeBufferPointer(model.parameters), layout: model.layout) + extra,
+                               metadata: meta)
     }
 
     /// The config stored in a checkpoint's metadata.
@@ -69,7 +80,15 @@ public enum Checkpoint {
 
     /// Loads a model (config from the metadata) and its step.
     public static func load(path: String, threads: Int = 1) throws -> (model: FlowUNet, step: Int, file: SafetensorsFile) {
-        let file = try SafetensorsFile.read(path: path)
+        try load(file: try SafetensorsFile.read(path: path), name: path, threads: threads)
+    }
+
+    /// Loads a model from checkpoint bytes (a database row); `name` labels errors.
+    public static func load(bytes: [UInt8], name: String, threads: Int = 1) throws -> (model: FlowUNet, step: Int, file: SafetensorsFile) {
+        try load(file: try SafetensorsFile.parse(bytes, name: name), name: name, threads: threads)
+    }
+
+    static func load(file: SafetensorsFile, name path: String, threads: Int) throws -> (model: FlowUNet, step: Int, file: SafetensorsFile) {
         let model = try FlowUNet(config: config(of: file, name: path), seed: 0, threads: threads)
         try fill(model.parameters, layout: model.layout, from: file, name: path)
         return (model, step(of: file), file)

@@ -109,14 +109,19 @@ public struct SafetensorsFile: Sendable, Equatable {
         return try parse([UInt8](data), name: path)
     }
 
-    /// Writes the file atomically (a temporary file renamed over the target), with a checksum of the data section
-    /// in the metadata key `flowcps.data_sha256`.
-    public func write(path: String) throws {
+    /// The file with the sha256 of its data section in the metadata key `flowcps.data_sha256`.
+    public func checksummed() -> SafetensorsFile {
         var withSum = self
         var data = [UInt8]()
         for t in tensors { t.values.withUnsafeBytes { data.append(contentsOf: $0) } }
         withSum.metadata["flowcps.data_sha256"] = SHA256.hex(data)
-        let bytes = withSum.serialized()
+        return withSum
+    }
+
+    /// Writes the file atomically (a temporary file renamed over the target), with a checksum of the data section
+    /// in the metadata key `flowcps.data_sha256`.
+    public func write(path: String) throws {
+        let bytes = checksummed().serialized()
         let url = URL(fileURLWithPath: path)
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {

@@ -106,10 +106,12 @@ public struct JobQueue {
         if n != 1 { throw LeaseLost(jobID: job.id, attempt: job.attempt) }
     }
 
-    /// Records a failed attempt: retried after `retryBase · 2^(attempt−1)` seconds (±10 %), or failed for good.
-    public func fail(_ job: ClaimedJob, error: String, retryBaseSeconds: Double = 2) throws -> RequeuedJob {
+    /// Records a failed attempt: retried after `retryBase · 2^(attempt−1)` seconds (±10 %), or failed for good when
+    /// attempts are spent or the error is `permanent` (retrying cannot help).
+    public func fail(_ job: ClaimedJob, error: String, retryBaseSeconds: Double = 2, permanent: Bool = false) throws -> RequeuedJob {
         let rows = try connection.execute(JobStatements.fail(id: job.id, attempt: job.attempt, owner: job.owner,
-                                                             error: error, retryBaseSeconds: retryBaseSeconds)).rows
+                                                             error: error, retryBaseSeconds: retryBaseSeconds,
+                                                             permanent: permanent)).rows
         guard let row = rows.first else { throw LeaseLost(jobID: job.id, attempt: job.attempt) }
         return try RequeuedJob(row: row)
     }

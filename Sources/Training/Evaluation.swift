@@ -32,31 +32,63 @@ public struct EvaluationReport: Sendable {
     }
 }
 
+/// One scored evaluation image.
+public struct EvaluatedSample: Sendable {
+    /// Index of the entry in the evaluated list (its seed key), and the sample number of that entry.
+    public var index: Int
+    public var sample: Int
+    public var entry: PromptEntry
+    public var image: RGBImage
+    /// The category's reward (geneval or ocr): partial score, strict and standard accuracy (0 or 1).
+    public var score: Double
+    public var strict: Double
+    public var accuracy: Double
+}
+
 public enum Evaluation {
     /// Samples `samplesPerLine` images per entry (keys: seed, step 0, line, sample) and scores them.
     public static func run(model: FlowUNet, entries: [PromptEntry], config: SamplerConfig, guidance: Double,
                            seed: UInt64, samplesPerLine: Int = 1) throws -> EvaluationReport {
-        var prompts: [String] = [], keys: [SampleKey] = [], lines: [PromptEntry] = []
-        for (i, e) in entries.enumerated() {
+        let samples = try self.samples(model: model, entries: Array(entries.enumerated()), config: config,
+                                       guidance: guidance, seed: seed, samplesPerLine: samplesPerLine)
+        return report(samples)
+    }
+
+    /// Generates and scores the given (index, entry) pairs; the index fixes the noise seed, so any split of a list
+    /// into parts gives the same images as the whole.
+    public static func samples(model: FlowUNet, entries: [(offset: Int, element: PromptEntry)], config: SamplerConfig,
+                               guidance: Double, seed: UInt64, samplesPerLine: Int = 1) throws -> [EvaluatedSample] {
+        var prompts: [String] = [], keys: [SampleKey] = [], lines: [(Int, Int, PromptEntry)] = []
+        for (i, e) in entries {
             for j in 0..<samplesPerLine {
                 prompts.append(e.prompt)
                 keys.append(SampleKey(seed: seed, step: 0, prompt: i, sample: j))
-                lines.append(e)
+                lines.append((i, j, e))
             }
         }
         let images = try Generation.images(model: model, prompts: prompts, keys: keys, config: config, guidance: guidance)
-        var report = EvaluationReport(images: images, entries: lines)
-        var sums: [PromptCategory: CategoryResult] = [:]
-        for (image, entry) in zip(images, lines) {
+        return try zip(images, lines).map { image, line in
+            let (i, j, entry) = line
             let input = try RewardInput(image: image, prompt: entry.prompt)
             let reward: any Reward = entry.category == .text ? OCRReward() : GenEvalReward()
             let s = try reward.score(input)
-            var r = sums[entry.category] ?? CategoryResult()
+            let strict = s.details["strict"] ?? 0
+            return EvaluatedSample(index: i, sample: j, entry: entry, image: image, score: s.value, strict: strict,
+                                   accuracy: s.details["accuracy"] ?? strict)
+        }
+    }
+
+    /// Per-category means of scored samples.
+    public static func report(_ samples: [EvaluatedSample]) -> EvaluationReport {
+        var report = EvaluationReport(images: samples.map(\.image), entries: samples.map(\.entry))
+        var sums: [PromptCategory: CategoryResult] = [:]
+        for s in samples {
+            var r = sums[s.entry.category] ?? CategoryResult()
             r.images += 1
-            r.strict += s.details["strict"] ?? 0
-            r.accuracy += s.details["accuracy"] ?? s.details["strict"] ?? 0
-            r.score += s.value
-            sums[entry.category] = r
+            r.strict += s.strict
+            r.accuracy += s.accuracy
+            r.score += s.score
+            sums[s.entry.category] = r
         }
         for (c, r) in sums {
             let n = Double(r.images)

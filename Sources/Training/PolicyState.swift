@@ -33,19 +33,36 @@ public final class PolicyState {
     /// Writes the full state (safetensors: parameters, `adam.m.*`, `adam.v.*`, `ema.*`; metadata: steps and the
     /// config fingerprint).
     public func save(to path: String, config: RunConfig) throws {
+        try file(config: config).write(path: path)
+    }
+
+    /// The full state as safetensors bytes (a database row).
+    public func serialized(config: RunConfig) throws -> [UInt8] {
+        try file(config: config).checksummed().serialized()
+    }
+
+    func file(config: RunConfig) throws -> SafetensorsFile {
         let layout = model.layout
         var extra = Checkpoint.tensors(of: UnsafeBufferPointer(adam.m), layout: layout, prefix: "adam.m.")
             + Checkpoint.tensors(of: UnsafeBufferPointer(adam.v), layout: layout, prefix: "adam.v.")
         if let ema { extra += Checkpoint.tensors(of: UnsafeBufferPointer(ema.values), layout: layout, prefix: "ema.") }
-        try Checkpoint.save(model, step: completedSteps, to: path, extra: extra,
-                            metadata: ["flowcps.rl.config": config.fingerprint, "flowcps.rl.run": config.name,
+        return try Checkpoint.file(model, step: completedSteps, extra: extra,
+                                   metadata: ["flowcps.rl.config": config.fingerprint, "flowcps.rl.run": config.name,
                                        "flowcps.adam.step": String(adam.step),
                                        "flowcps.ema.updates": String(ema?.updates ?? 0)])
     }
 
     /// Restores a state written by `save` for the same run configuration.
     public func restore(from path: String, config: RunConfig) throws {
-        let file = try SafetensorsFile.read(path: path)
+        try restore(file: try SafetensorsFile.read(path: path), name: path, config: config)
+    }
+
+    /// Restores a state from bytes written by `serialized`; `name` labels errors.
+    public func restore(bytes: [UInt8], name: String, config: RunConfig) throws {
+        try restore(file: try SafetensorsFile.parse(bytes, name: name), name: name, config: config)
+    }
+
+    func restore(file: SafetensorsFile, name path: String, config: RunConfig) throws {
         guard try Checkpoint.config(of: file, name: path) == model.config else {
             throw ModelError(.badCheckpoint, "\(path): saved for another model config")
         }

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import Model
 import NumericCore
+import Pipeline
 import Rewards
 import Scenes
 import Store
@@ -20,7 +21,7 @@ struct FlowCPS: ParsableCommand {
         1 any other failure.
         """,
         version: "0.1.0",
-        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Prompts.self, RL.self, DB.self]
+        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Prompts.self, RL.self, DB.self, RunCommand.self, WorkerCommand.self]
     )
 
     /// Parses, runs, and maps failures to exit codes: usage and input errors print one line and exit 2.
@@ -39,6 +40,8 @@ struct FlowCPS: ParsableCommand {
             fail(error.message, code: error.code == .encode ? 1 : 2)
         } catch let error as ModelError {
             fail(error.message, code: error.code == .io ? 1 : 2)
+        } catch let error as PipelineError {
+            fail(error.description, code: 2)
         } catch let error as StoreError {
             fail(error.description, code: 1)
         } catch let error as RewardError {

@@ -37,7 +37,8 @@ struct TestDatabase {
     /// A run row to hang jobs on; returns its id.
     func insertRun(_ c: Connection, name: String = "run") throws -> Int64 {
         let row = try c.execute("""
-            INSERT INTO runs (name, config, fingerprint, steps) VALUES (\(name), 'name: x', 'f', 3) RETURNING id
+            INSERT INTO runs (name, config, fingerprint, train_prompts, eval_prompts, steps)
+            VALUES (\(name), 'name: x', 'f', '', '', 3) RETURNING id
             """).rows[0]
         return Int64(try row.int("id"))
     }

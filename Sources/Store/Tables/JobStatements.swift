@@ -1,6 +1,6 @@
 /// Every statement on `jobs` (QUEUE.md §6). Claims, completions and failures are single statements; completions
 /// and failures are fenced by (id, attempt, lease owner) so a worker that lost its lease changes nothing.
-enum JobStatements {
+public enum JobStatements {
     static let returning = "id, run_id, stage, step, shard, attempt, max_attempts, priority, args::text AS args"
 
     /// Inserts a job unless one with its dedupe key exists; returns its id when inserted.
@@ -50,11 +50,12 @@ enum JobStatements {
 
     /// Fenced failure: back to `available` after a jittered exponential backoff, or `failed` once attempts are
     /// spent. The error joins the job's history. Returns the new state.
-    static func fail(id: Int64, attempt: Int, owner: String, error: String, retryBaseSeconds: Double) -> SQL {
+    static func fail(id: Int64, attempt: Int, owner: String, error: String, retryBaseSeconds: Double,
+                     permanent: Bool) -> SQL {
         """
         UPDATE jobs SET
-            state = CASE WHEN attempt >= max_attempts THEN 'failed' ELSE 'available' END,
-            finalized_at = CASE WHEN attempt >= max_attempts THEN now() END,
+            state = CASE WHEN attempt >= max_attempts OR \(permanent) THEN 'failed' ELSE 'available' END,
+            finalized_at = CASE WHEN attempt >= max_attempts OR \(permanent) THEN now() END,
             scheduled_at = now() + \(unsafe: backoff(base: "\(retryBaseSeconds)")),
             errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'owner', lease_owner,
                                                   'error', \(error)::text),
@@ -98,16 +99,16 @@ enum JobStatements {
     }
 
     /// Holds a run's claimable jobs (`pending`) or releases them (`available`).
-    static func hold(runID: Int64) -> SQL {
+    public static func hold(runID: Int64) -> SQL {
         "UPDATE jobs SET state = 'pending' WHERE run_id = \(runID) AND state = 'available'"
     }
 
-    static func unhold(runID: Int64) -> SQL {
+    public static func unhold(runID: Int64) -> SQL {
         "UPDATE jobs SET state = 'available', scheduled_at = now() WHERE run_id = \(runID) AND state = 'pending'"
     }
 
     /// Cancels every unfinished job of a run (running ones too: their completions will then be rejected).
-    static func cancel(runID: Int64) -> SQL {
+    public static func cancel(runID: Int64) -> SQL {
         """
         UPDATE jobs SET state = 'cancelled', finalized_at = now(), lease_owner = NULL, lease_expires_at = NULL
         WHERE run_id = \(runID) AND state IN ('pending', 'available', 'running')
@@ -138,7 +139,7 @@ enum JobStatements {
 }
 
 /// Statements on `stage_barriers`: the fan-in counters.
-enum BarrierStatements {
+public enum BarrierStatements {
     static func create(runID: Int64, step: Int, stage: String, expected: Int) -> SQL {
         """
         INSERT INTO stage_barriers (run_id, step, stage, expected) VALUES (\(runID), \(step), \(stage), \(expected))
@@ -154,4 +155,17 @@ enum BarrierStatements {
         RETURNING arrived, expected
         """
     }
+}
+
+extension JobStatements {
+    /// Gives a run's failed jobs a fresh set of attempts (on resume, after the cause was fixed).
+    public static func retryFailed(runID: Int64) -> SQL {
+        """
+        UPDATE jobs SET state = 'pending', attempt = 0, finalized_at = NULL, scheduled_at = now()
+        WHERE run_id = \(runID) AND state = 'failed'
+        """
+    }
+
+    /// Wakes listening workers (delivered at commit).
+    public static let notify: SQL = "SELECT pg_notify('flowcps_jobs', '')"
 }

@@ -7,6 +7,12 @@ public struct SampleScore: Sendable, Equatable {
     public var total: Double
     /// (name, value) in the config's order.
     public var rewards: [NamedValue]
+
+    public init(key: SampleKey, total: Double, rewards: [NamedValue]) {
+        self.key = key
+        self.total = total
+        self.rewards = rewards
+    }
 }
 
 /// A named number (a reward or a metric).

@@ -1,0 +1,53 @@
+import Foundation
+import Rewards
+import Scenes
+import Store
+import Training
+
+/// A run as workers see it: its row, its configuration decoded from the stored YAML and its prompt sets.
+public struct RunContext: Sendable {
+    public let id: Int64
+    public let name: String
+    public let config: RunConfig
+    public let trainSet: [PromptEntry]
+    public let evalSet: [PromptEntry]
+    public let state: String
+    public let version: Int
+
+    /// Loads run `id`; a stored configuration that no longer decodes is a permanent error.
+    public static func load(_ c: Connection, id: Int64) throws -> RunContext {
+        guard let row = try c.execute(RunStatements.byID(id)).single() else {
+            throw PipelineError.invalid("run \(id) does not exist")
+        }
+        return try RunContext(row: row)
+    }
+
+    init(row: Row) throws {
+        id = Int64(try row.int("id"))
+        name = try row.string("name")
+        state = try row.string("state")
+        version = try row.int("version")
+        do {
+            config = try RunConfigFile.decode(yaml: try row.string("config"))
+            trainSet = try PromptSets.parse(try row.string("train_prompts"), name: "\(name): train prompts")
+            evalSet = try PromptSets.parse(try row.string("eval_prompts"), name: "\(name): eval prompts")
+        } catch let e as ConfigError {
+            throw PipelineError.invalid("run \(name): stored configuration: \(e)")
+        } catch let e as PromptError {
+            throw PipelineError.invalid("run \(name): stored prompts: \(e.message)")
+        }
+    }
+
+    /// The eval prompts in evaluation order (every `eval.prompt_stride`-th line).
+    var evalEntries: [PromptEntry] { EvalStage.entries(of: evalSet, config: config) }
+
+    /// Eval jobs per evaluation.
+    var evalShards: Int { max(1, (evalEntries.count + evalShardSize - 1) / evalShardSize) }
+
+    /// True when an evaluation follows after `step` completed RL steps (at 0, every `eval.every`, and at the end).
+    func evaluates(at step: Int) -> Bool {
+        let every = config.eval.every
+        guard every > 0, !evalSet.isEmpty else { return false }
+        return step == 0 || step % every == 0 || step == config.steps
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Model
+import Scenes
+import Store
+import Training
+
+/// A run's row as `run list` and `run status` show it.
+public struct RunSummary: Sendable {
+    public let id: Int64
+    public let name: String
+    public let state: String
+    public let reason: String?
+    public let steps: Int
+    /// RL steps whose train stage committed.
+    public let version: Int
+
+    init(row: Row) throws {
+        id = Int64(try row.int("id"))
+        name = try row.string("name")
+        state = try row.string("state")
+        reason = try row.optionalString("reason")
+        steps = try row.int("steps")
+        version = try row.int("version")
+    }
+}
+
+/// Submitting and steering runs. Every change is one transaction; the run row is the lock that orders a pause
+/// against completions that enqueue.
+public struct Runs {
+    public let connection: Connection
+
+    public init(connection: Connection) {
+        self.connection = connection
+    }
+
+    /// Validates `config` (and its prompt files and base model) fully before writing anything, then in one
+    /// transaction writes the run, the base model as the step-0 policy, and the first jobs (plan 0 and the
+    /// baseline evaluation). A name in use is an error.
+    @discardableResult
+    public func submit(config: RunConfig) throws -> RunSummary {
+        try config.validate()
+        let trainText = try readPrompts(config.prompts.train, field: "prompts.train")
+        let evalText = try readPrompts(config.prompts.eval, field: "prompts.eval")
+        let trainSet = try PromptSets.parse(trainText, name: config.prompts.train)
+        let evalSet = try PromptSets.parse(evalText, name: config.prompts.eval)
+        guard !trainSet.isEmpty else { throw ConfigError(field: "prompts.train", "the train prompt set is empty") }
+        for e in trainSet + evalSet { _ = try Tokenizer.encode(e.prompt) }
+        _ = try config.weightedRewards()
+        let base: FlowUNet
+        do { base = try Checkpoint.load(path: config.model.base).model } catch let e as ModelError {
+            throw ConfigError(field: "model.base", e.message)
+        }
+        let baseBytes = try Checkpoint.serialized(base, step: 0)
+        return try connection.transaction { c in
+            if try c.execute(RunStatements.byName(config.name)).rows.count > 0 {
+                throw PipelineError.invalid("a run named \"\(config.name)\" exists already (pick another --name)")
+            }
+            let id = Int64(try c.execute(RunStatements.insert(
+                name: config.name, config: RunConfigFile.encode(config), fingerprint: config.fingerprint,
+                trainPrompts: trainText, evalPrompts: evalText, steps: config.steps)).rows[0].int("id"))
+            try c.execute(CheckpointStatements.insert(runID: id, step: 0, kind: "policy", data: baseBytes))
+            let run = try RunContext.load(c, id: id)
+            try StageGraphWriter(connection: c, run: run).startStep(0, held: false)
+            return try RunSummary(row: try c.execute(RunStatements.byID(id)).rows[0])
+        }
+    }
+
+    /// The run called `name`.
+    public func find(_ name: String) throws -> RunSummary {
+        guard let row = try connection.execute(RunStatements.byName(name)).single() else {
+            throw PipelineError.noSuchRun(name)
+        }
+        return try RunSummary(row: row)
+    }
+
+    public func list() throws -> [RunSummary] {
+        try connection.execute(RunStatements.list).rows.map(RunSummary.init)
+    }
+
+    /// Holds the run's claimable jobs; running jobs finish and enqueue what follows as held.
+    public func pause(_ name: String, reason: String = "paused by the user") throws {
+        let run = try find(name)
+        try connection.transaction { c in
+            _ = try c.execute(RunStatements.lock(run.id))
+            guard try c.execute(RunStatements.transition(id: run.id, from: "active", to: "paused", reason: reason))
+                .affectedRows == 1 else {
+                throw PipelineError.invalid("run \(name) is \(run.state), not active")
+            }
+            try c.execute(JobStatements.hold(runID: run.id))
+        }
+    }
+
+    /// Releases a paused run's jobs, and gives its failed jobs a fresh set of attempts.
+    public func resume(_ name: String) throws {
+        let run = try find(name)
+        try connection.transaction { c in
+            _ = try c.execute(RunStatements.lock(run.id))
+            guard try c.execute(RunStatements.transition(id: run.id, from: "paused", to: "active", reason: nil))
+                .affectedRows == 1 else {
+                throw PipelineError.invalid("run \(name) is \(run.state), not paused")
+            }
+            try c.execute(JobStatements.retryFailed(runID: run.id))
+            try c.execute(JobStatements.unhold(runID: run.id))
+            try c.execute(JobStatements.notify)
+        }
+    }
+
+    /// Cancels the run: its unfinished jobs are cancelled and running jobs' completions will be rejected.
+    public func cancel(_ name: String) throws {
+        let run = try find(name)
+        try connection.transaction { c in
+            _ = try c.execute(RunStatements.lock(run.id))
+            guard try c.execute(RunStatements.transition(id: run.id, from: "active,paused", to: "cancelled",
+                                                         reason: "cancelled by the user")).affectedRows == 1 else {
+                throw PipelineError.invalid("run \(name) is \(run.state): nothing to cancel")
+            }
+            try c.execute(JobStatements.cancel(runID: run.id))
+        }
+    }
+
+    private func readPrompts(_ path: String, field: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(field: field, "cannot read \(path)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,25 @@
+import Store
+import Training
+
+/// `plan` k: the step's prompts (seeded epoch permutation) as rollout shards; opens the score barrier and
+/// enqueues one rollout job per shard.
+enum PlanJob {
+    static func run(_ env: StageEnvironment) throws -> StageOutput {
+        let plan = try PlanStage.run(step: env.step, config: env.config, trainSet: env.run.trainSet)
+        return StageOutput { c, held in
+            let g = env.graph(c)
+            try g.queue.createBarrier(runID: env.run.id, step: env.step, stage: PipelineStage.score.rawValue,
+                                      expected: plan.shards.count)
+            for s in plan.shards { try g.enqueue(.rollout, step: env.step, shard: s.index, held: held) }
+        }
+    }
+
+    /// Shard `index` of step `step`'s plan (plans are pure functions of the run, so every stage recomputes them).
+    static func shard(_ env: StageEnvironment) throws -> RolloutShard {
+        let plan = try PlanStage.run(step: env.step, config: env.config, trainSet: env.run.trainSet)
+        guard let s = plan.shards.first(where: { $0.index == env.job.shard }) else {
+            throw PipelineError.invalid("step \(env.step) has no rollout shard \(env.job.shard)")
+        }
+        return s
+    }
+}

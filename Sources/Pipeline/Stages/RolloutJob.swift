@@ -1,0 +1,27 @@
+import Imaging
+import Store
+import Training
+
+/// `rollout` k, shard s: G samples per prompt of the shard from the step-k policy; writes one `samples` row (PNG)
+/// and one `trajectories` row (states, old log-probs) per sample, then enqueues the shard's score job.
+enum RolloutJob {
+    static func run(_ env: StageEnvironment) throws -> StageOutput {
+        let shard = try PlanJob.shard(env)
+        let policy = try env.cache.model(env.connection, run: env.run, step: env.step, kind: "policy", threads: env.threads)
+        let samples = try RolloutStage.run(policy: policy, shard: shard, step: env.step, config: env.config)
+        let rows = try samples.map { s in
+            (s, try PNGCodec.encode(s.image), TrajectoryCodec.encode(states: s.states),
+             TrajectoryCodec.encode(logProbs: s.logProbs))
+        }
+        return StageOutput { c, held in
+            for (s, png, states, logProbs) in rows {
+                try c.execute(SampleStatements.insert(runID: env.run.id, step: env.step, prompt: s.key.prompt,
+                                                      sample: s.key.sample, line: s.line, text: s.prompt,
+                                                      seed: s.key.seed, png: png))
+                try c.execute(TrajectoryStatements.insert(runID: env.run.id, step: env.step, prompt: s.key.prompt,
+                                                          sample: s.key.sample, states: states, logProbs: logProbs))
+            }
+            try env.graph(c).enqueue(.score, step: env.step, shard: env.job.shard, held: held)
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import Imaging
+import Sampling
+import Store
+import Training
+
+/// `score` k, shard s: every reward of each of the shard's images (decoded from the stored PNG) and the weighted
+/// total; the last shard to arrive at the step's barrier enqueues the advantage job.
+enum ScoreJob {
+    static func run(_ env: StageEnvironment) throws -> StageOutput {
+        let shard = try PlanJob.shard(env)
+        let indices = shard.prompts.map(\.index)
+        let rows = try env.connection.execute(SampleStatements.forPrompts(
+            runID: env.run.id, step: env.step, prompts: indices.map(String.init).joined(separator: ","))).rows
+        let expected = indices.count * env.config.group.size
+        guard rows.count == expected else {
+            throw PipelineError.invalid("step \(env.step) shard \(env.job.shard): \(rows.count) rollout samples, expected \(expected)")
+        }
+        let samples = try rows.map { r in
+            let image: RGBImage
+            do { image = try PNGCodec.decode(try r.bytes("png")) } catch let e as ImagingError {
+                throw PipelineError.corrupt("sample image of step \(env.step): \(e.message)")
+            }
+            return RolloutSample(key: SampleKey(seed: UInt64(bitPattern: Int64(try r.int("seed"))), step: env.step,
+                                                prompt: try r.int("prompt_index"), sample: try r.int("sample_index")),
+                                 line: try r.int("line"), prompt: try r.string("prompt"), states: [], logProbs: [],
+                                 image: image)
+        }
+        let scores = try ScoreStage.run(samples: samples, rewards: try env.config.weightedRewards())
+        return StageOutput { c, held in
+            for s in scores {
+                for r in s.rewards {
+                    try c.execute(RewardStatements.insert(runID: env.run.id, step: env.step, prompt: s.key.prompt,
+                                                          sample: s.key.sample, name: r.name, value: r.value))
+                }
+                try c.execute(SampleStatements.setReward(runID: env.run.id, step: env.step, prompt: s.key.prompt,
+                                                         sample: s.key.sample, reward: s.total))
+            }
+            let g = env.graph(c)
+            if try g.queue.arrive(runID: env.run.id, step: env.step, stage: PipelineStage.score.rawValue) {
+                try g.enqueue(.advantage, step: env.step, held: held)
+            }
+        }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import Logging
+import Store
+import Training
+
+/// How a worker claims and runs jobs.
+public struct WorkerOptions: Sendable {
+    /// Stages this worker takes (all by default).
+    public var stages: [PipelineStage] = PipelineStage.allCases
+    /// Threads for sampling stages (rollout, eval); nil: the run's `model.threads`. Training always uses the run's.
+    public var threads: Int?
+    public var leaseSeconds = 30.0
+    /// Longest wait for a NOTIFY before polling again.
+    public var pollSeconds = 1.0
+    /// How often this worker runs the reaper (any worker may: it claims expired rows with SKIP LOCKED).
+    public var reapEverySeconds = 5.0
+    /// First retry delay of a failed job (doubling per attempt, ±10 %).
+    public var retryBaseSeconds = 2.0
+    /// Exit once no run has a job left that could still run (tests, the demo).
+    public var exitWhenIdle = false
+    /// Lease owner name: host, process id and a random suffix.
+    public var owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+
+    public init() {}
+}
+
+/// What a worker did before it stopped.
+public struct WorkerSummary: Sendable {
+    public var completed = 0
+    public var failed = 0
+    public var lostLeases = 0
+}
+
+/// A stateless `flowcps worker`: claims any ready job (one statement, SKIP LOCKED), runs its stage function with a
+/// heartbeat extending the lease, and commits outputs, completion and next jobs in one transaction. Survives a
+/// database restart by reconnecting; on SIGTERM/SIGINT it finishes the current job and stops claiming.
+public final class Worker {
+    let url: String
+    let options: WorkerOptions
+    var logger: Logger
+    let cache = CheckpointCache()
+    var summary = WorkerSummary()
+
+    public init(url: String, options: WorkerOptions, logger: Logger) {
+        self.url = url
+        self.options = options
+        self.logger = logger
+        self.logger[metadataKey: "worker"] = "\(options.owner)"
+    }
+
+    /// Runs until `stop` is requested (or, with `exitWhenIdle`, no work is left).
+    public func run(stop: StopSignal) throws -> WorkerSummary {
+        var lastReap = Date.distantPast
+        var connection: Connection?, listener: Connection?
+        logger.info("worker started", metadata: ["stages": "\(options.stages.map(\.rawValue).joined(separator: ","))"])
+        while !stop.isRequested {
+            do {
+                if connection == nil || !connection!.isHealthy {
+                    connection = try Connection.open(url: url, retry: .default) { [logger] e, wait in
+                        logger.warning("database unreachable, retrying in \(String(format: "%.1f", wait)) s: \(e)")
+                    }
+                }
+                if listener == nil || !listener!.isHealthy {
+                    listener = try Connection(url: url)
+                    try listener!.listen("flowcps_jobs")
+                }
+                let c = connection!
+                if Date().timeIntervalSince(lastReap) >= options.reapEverySeconds {
+                    try reap(c)
+                    lastReap = Date()
+                }
+                let queue = JobQueue(connection: c)
+                guard let job = try queue.claim(owner: options.owner, stages: options.stages.map(\.rawValue),
+                                                leaseSeconds: options.leaseSeconds).first else {
+                    if options.exitWhenIdle, try Worker.idle(c) { break }
+                    _ = try listener!.waitForNotifications(timeout: options.pollSeconds)
+                    continue
+                }
+                try process(job, connection: c)
+            } catch let e as StoreError where e.isTransient {
+                logger.warning("database connection lost: \(e); reconnecting")
+                connection = nil
+                listener = nil
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        logger.info("worker stopped", metadata: ["completed": "\(summary.completed)", "failed": "\(summary.failed)"])
+        return summary
+    }
+
+    /// True when no run has a job that is pending, available or running.
+    static func idle(_ c: Connection) throws -> Bool {
+        let counts = try JobQueue(connection: c).counts()
+        return (counts["available"] ?? 0) + (counts["running"] ?? 0) == 0
+    }
+
+    /// Requeues expired leases; a job that spent its attempts pauses its run with the reason.
+    func reap(_ c: Connection) throws {
+        for r in try JobQueue(connection: c).reapExpired(retryBaseSeconds: options.retryBaseSeconds) {
+            logger.warning("lease expired: job \(r.id) back to \(r.state)", metadata: ["run": "\(r.runID)", "job": "\(r.id)"])
+            if r.state == "failed" {
+                try pauseRun(c, runID: r.runID, reason: "job \(r.id) failed after \(r.attempt) attempts (its worker died each time)")
+            }
+        }
+    }
+
+    func process(_ job: ClaimedJob, connection c: Connection) throws {
+        var log = logger
+        log[metadataKey: "run"] = "\(job.runID)"
+        log[metadataKey: "step"] = "\(job.step)"
+        log[metadataKey: "stage"] = "\(job.stage)"
+        log[metadataKey: "job"] = "\(job.id)"
+        if job.shard > 0 { log[metadataKey: "shard"] = "\(job.shard)" }
+        let heartbeat = Heartbeat(url: url, job: job, leaseSeconds: options.leaseSeconds)
+        defer { heartbeat.stop() }
+        let start = Date()
+        do {
+            guard let stage = PipelineStage(rawValue: job.stage) else {
+                throw PipelineError.invalid("unknown stage \"\(job.stage)\"")
+            }
+            let run = try RunContext.load(c, id: job.runID)
+            let threads = stage == .train ? run.config.model.threads : (options.threads ?? run.config.model.threads)
+            let env = StageEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads)
+            let output = try StageJobs.run(stage, env)
+            let computed = Date().timeIntervalSince(start)
+            try c.transaction { c in
+                guard let row = try c.execute(RunStatements.share(job.runID)).single() else {
+                    throw PipelineError.invalid("run \(job.runID) was deleted")
+                }
+                try output.write(c, try row.string("state") == "paused")
+                try c.execute(MetricStatements.add(runID: job.runID, step: job.step, name: "seconds.\(job.stage)",
+                                                   value: computed))
+                try JobQueue(connection: c).complete(job)
+            }
+            summary.completed += 1
+            log.info("done in \(String(format: "%.2f", Date().timeIntervalSince(start))) s (compute \(String(format: "%.2f", computed)) s)")
+        } catch let e as LeaseLost {
+            summary.lostLeases += 1
+            log.warning("\(e)")
+        } catch let e as StoreError where e.isTransient {
+            throw e
+        } catch {
+            let permanent = (error as? PipelineError)?.isPermanent ?? false
+            let message = "\(error)"
+            do {
+                let r = try JobQueue(connection: c).fail(job, error: message, retryBaseSeconds: options.retryBaseSeconds,
+                                                         permanent: permanent)
+                summary.failed += 1
+                log.error("failed (attempt \(job.attempt) of \(job.maxAttempts)): \(message); job \(r.state)")
+                if r.state == "failed" {
+                    try pauseRun(c, runID: job.runID, reason: "\(job.stage) step \(job.step) shard \(job.shard) failed: \(message)")
+                }
+            } catch is LeaseLost {
+                summary.lostLeases += 1
+                log.warning("failed, but the lease was already lost: \(message)")
+            }
+        }
+    }
+
+    /// Pauses a run (if active) with the reason a job failed for good.
+    func pauseRun(_ c: Connection, runID: Int64, reason: String) throws {
+        try c.transaction { c in
+            _ = try c.execute(RunStatements.lock(runID))
+            if try c.execute(RunStatements.transition(id: runID, from: "active", to: "paused", reason: reason)).affectedRows == 1 {
+                try c.execute(JobStatements.hold(runID: runID))
+                logger.error("run paused: \(reason)", metadata: ["run": "\(runID)"])
+            }
+        }
+    }
+}

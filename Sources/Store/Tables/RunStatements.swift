@@ -1,0 +1,86 @@
+/// Statements on `runs`.
+public enum RunStatements {
+    static let columns = """
+        id, name, config, fingerprint, state, reason, steps, version, train_prompts, eval_prompts,
+        created_at, updated_at, finished_at
+        """
+
+    public static func insert(name: String, config: String, fingerprint: String, trainPrompts: String,
+                              evalPrompts: String, steps: Int) -> SQL {
+        """
+        INSERT INTO runs (name, config, fingerprint, train_prompts, eval_prompts, steps)
+        VALUES (\(name), \(config), \(fingerprint), \(trainPrompts), \(evalPrompts), \(steps))
+        RETURNING id
+        """
+    }
+
+    public static func byName(_ name: String) -> SQL {
+        "SELECT \(unsafe: columns) FROM runs WHERE name = \(name)"
+    }
+
+    public static func byID(_ id: Int64) -> SQL {
+        "SELECT \(unsafe: columns) FROM runs WHERE id = \(id)"
+    }
+
+    /// The run row locked for the rest of the transaction (state changes and completions serialise on it).
+    public static func lock(_ id: Int64) -> SQL {
+        "SELECT \(unsafe: columns) FROM runs WHERE id = \(id) FOR UPDATE"
+    }
+
+    /// The run row share-locked: a completion that enqueues reads the run's state while pause waits.
+    public static func share(_ id: Int64) -> SQL {
+        "SELECT state, version FROM runs WHERE id = \(id) FOR SHARE"
+    }
+
+    public static let list: SQL = "SELECT \(unsafe: columns) FROM runs ORDER BY id"
+
+    /// Moves a run from one of `from` (comma-separated) to `to`; zero rows when it was in none of them.
+    public static func transition(id: Int64, from: String, to: String, reason: String?) -> SQL {
+        """
+        UPDATE runs SET state = \(to), reason = \(reason), updated_at = now(),
+            finished_at = CASE WHEN \(to) IN ('completed', 'cancelled', 'failed') THEN now() END
+        WHERE id = \(id) AND state = ANY (string_to_array(\(from), ','))
+        """
+    }
+
+    /// Compare-and-set of the model version: a replayed train step cannot advance it twice.
+    public static func advanceVersion(id: Int64, from version: Int) -> SQL {
+        "UPDATE runs SET version = \(version + 1), updated_at = now() WHERE id = \(id) AND version = \(version)"
+    }
+}
+
+/// Statements on `checkpoints`.
+public enum CheckpointStatements {
+    public static func insert(runID: Int64, step: Int, kind: String, data: [UInt8]) -> SQL {
+        """
+        INSERT INTO checkpoints (run_id, step, kind, sha256, data)
+        VALUES (\(runID), \(step), \(kind), encode(sha256(\(data)), 'hex'), \(data))
+        ON CONFLICT (run_id, step, kind) DO NOTHING
+        """
+    }
+
+    /// The hash of a checkpoint (to look it up in a worker's cache before fetching the bytes).
+    public static func hash(runID: Int64, step: Int, kind: String) -> SQL {
+        "SELECT sha256 FROM checkpoints WHERE run_id = \(runID) AND step = \(step) AND kind = \(kind)"
+    }
+
+    /// The bytes with the stored hash and the hash of the bytes as they are now (a mismatch means corruption).
+    public static func fetch(runID: Int64, step: Int, kind: String) -> SQL {
+        """
+        SELECT sha256, encode(sha256(data), 'hex') AS actual, data FROM checkpoints
+        WHERE run_id = \(runID) AND step = \(step) AND kind = \(kind)
+        """
+    }
+
+    /// Deletes the `kind` checkpoints of a run older than `step`, except those at multiples of `keepEvery` (> 0).
+    public static func thin(runID: Int64, kind: String, before step: Int, keepEvery: Int) -> SQL {
+        """
+        DELETE FROM checkpoints WHERE run_id = \(runID) AND kind = \(kind) AND step < \(step)
+          AND (\(keepEvery) <= 0 OR step % greatest(\(keepEvery), 1) <> 0) AND step > 0
+        """
+    }
+
+    public static func list(runID: Int64) -> SQL {
+        "SELECT step, kind, sha256, length(data) AS bytes FROM checkpoints WHERE run_id = \(runID) ORDER BY step, kind"
+    }
+}
