@@ -1,24 +1,34 @@
 import Foundation
+import Synchronization
 
-/// A flag set from a signal handler or another thread and polled by the worker loop.
-public final class StopSignal: @unchecked Sendable {
-    private let lock = NSLock()
-    private var requested = false
+/// Set by SIGTERM/SIGINT (a plain C handler: the only thing it does is an atomic store).
+private let signalled = Atomic<Bool>(false)
+
+/// A stop request from a signal, another thread or a test, polled by the worker loop between jobs.
+public final class StopSignal: Sendable {
+    private let requested = Atomic<Bool>(false)
 
     public init() {}
 
-    public var isRequested: Bool { lock.withLock { requested } }
+    public var isRequested: Bool {
+        requested.load(ordering: .acquiring) || signalled.load(ordering: .acquiring)
+    }
 
-    public func request() { lock.withLock { requested = true } }
+    public func request() { requested.store(true, ordering: .releasing) }
 
-    /// Sets the flag on SIGTERM and SIGINT (the process then finishes its current job and exits).
-    public func installSignalHandlers() -> [DispatchSourceSignal] {
-        [SIGTERM, SIGINT].map { sig in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [weak self] in self?.request() }
-            source.resume()
-            return source
-        }
+    /// Routes SIGTERM and SIGINT to the stop flag (the process then finishes its current job and exits).
+    public func installSignalHandlers() {
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in signalled.store(true, ordering: .releasing) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(SIGTERM, &action, nil)
+        sigaction(SIGINT, &action, nil)
+        // A parent may have started us with these signals blocked (a spawning thread's mask is inherited).
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGTERM)
+        sigaddset(&unblock, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 }

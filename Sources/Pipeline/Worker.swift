@@ -18,6 +18,9 @@ public struct WorkerOptions: Sendable {
     public var retryBaseSeconds = 2.0
     /// Exit once no run has a job left that could still run (tests, the demo).
     public var exitWhenIdle = false
+    /// Seconds to wait between a stage's computation and its commit (tests widen the window in which a kill
+    /// lands mid-job; never set in production).
+    public var debugStageDelay = 0.0
     /// Lease owner name: host, process id and a random suffix.
     public var owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
 
@@ -123,6 +126,7 @@ public final class Worker {
             let env = StageEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads)
             let output = try StageJobs.run(stage, env)
             let computed = Date().timeIntervalSince(start)
+            if options.debugStageDelay > 0 { Thread.sleep(forTimeInterval: options.debugStageDelay) }
             try c.transaction { c in
                 guard let row = try c.execute(RunStatements.share(job.runID)).single() else {
                     throw PipelineError.invalid("run \(job.runID) was deleted")

@@ -85,6 +85,7 @@ public struct EmbeddedPostgres: Sendable, Equatable {
         let outPath = FileManager.default.temporaryDirectory
             .appendingPathComponent("flowcps-\(URL(fileURLWithPath: program).lastPathComponent)-\(UUID().uuidString).out").path
         defer { try? FileManager.default.removeItem(atPath: outPath) }
+        EmbeddedPostgres.closeDescriptorsOnExec()
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -93,8 +94,16 @@ public struct EmbeddedPostgres: Sendable, Equatable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { cArgs.forEach { free($0) } }
+        // The server must not inherit a blocked signal mask from the spawning thread (it would ignore pg_ctl stop).
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+        let spawned = posix_spawn(&pid, argv[0], &actions, &attributes, cArgs, environ)
         guard spawned == 0 else { throw StoreError.connection("cannot run \(argv[0]): errno \(spawned)") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
@@ -109,6 +118,19 @@ public struct EmbeddedPostgres: Sendable, Equatable {
                                         + (name == "pg_ctl" && !log.isEmpty ? " — server.log: \(log)" : ""))
         }
         return text
+    }
+}
+
+extension EmbeddedPostgres {
+    /// Marks every descriptor above stderr close-on-exec, so the server that `pg_ctl start` leaves running holds
+    /// none of this process's pipes (a parent waiting for a pipe's end, as Foundation's Process does for its
+    /// children, would otherwise wait for the server to exit).
+    static func closeDescriptorsOnExec() {
+        guard let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return }
+        for fd in fds.compactMap(Int32.init) where fd > 2 {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 }
 

@@ -47,7 +47,7 @@ public final class PolicyState {
             + Checkpoint.tensors(of: UnsafeBufferPointer(adam.v), layout: layout, prefix: "adam.v.")
         if let ema { extra += Checkpoint.tensors(of: UnsafeBufferPointer(ema.values), layout: layout, prefix: "ema.") }
         return try Checkpoint.file(model, step: completedSteps, extra: extra,
-                                   metadata: ["flowcps.rl.config": config.fingerprint, "flowcps.rl.run": config.name,
+                                   metadata: ["flowcps.rl.config": config.fingerprint,
                                        "flowcps.adam.step": String(adam.step),
                                        "flowcps.ema.updates": String(ema?.updates ?? 0)])
     }

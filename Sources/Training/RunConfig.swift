@@ -157,8 +157,10 @@ extension RunConfig {
         func positive(_ x: Double, _ field: String) throws {
             try check(x.isFinite && x > 0, field, "must be a positive number, got \(x)")
         }
-        try check(!name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) },
-                  "name", "must be letters, digits, '-', '_' or '.', got \"\(name)\"")
+        // Any printable text that can also name a folder (runs/<name>): no '/', no control characters, not . or ..
+        try check(!name.isEmpty && name.count <= 200 && name != "." && name != ".." && !name.contains("/")
+                  && !name.unicodeScalars.contains { $0.properties.generalCategory == .control },
+                  "name", "must be 1–200 printable characters without '/' (and not . or ..), got \"\(name)\"")
         try check((1...100_000).contains(steps), "steps", "must be in 1…100000, got \(steps)")
         try check(!model.base.isEmpty, "model.base", "must name a checkpoint")
         try check((1...64).contains(model.threads), "model.threads", "must be in 1…64, got \(model.threads)")

@@ -26,6 +26,10 @@ struct WorkerCommand: ParsableCommand {
     var poll = 1.0
     @Option(help: "First retry delay of a failed job in seconds (doubles per attempt).")
     var retryBase = 2.0
+    @Option(help: "How often this worker looks for expired leases, in seconds.")
+    var reapEvery = 5.0
+    @Option(help: .hidden)
+    var debugStageDelay = 0.0
     @Flag(help: "Exit when no run has a job left to run.")
     var exitWhenIdle = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
@@ -34,7 +38,7 @@ struct WorkerCommand: ParsableCommand {
     func validate() throws {
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1…64, got \(threads)") }
         if lease < 3 { throw ValidationError("--lease must be at least 3 seconds, got \(lease)") }
-        if poll <= 0 { throw ValidationError("--poll must be positive") }
+        if poll <= 0 || reapEvery <= 0 { throw ValidationError("--poll and --reap-every must be positive") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         if let stages {
             for s in stages.split(separator: ",") where PipelineStage(rawValue: String(s)) == nil {
@@ -59,11 +63,12 @@ struct WorkerCommand: ParsableCommand {
         options.pollSeconds = poll
         options.retryBaseSeconds = retryBase
         options.exitWhenIdle = exitWhenIdle
+        options.reapEverySeconds = reapEvery
+        options.debugStageDelay = debugStageDelay
         let stop = StopSignal()
-        let handlers = stop.installSignalHandlers()
+        stop.installSignalHandlers()
         let summary = try Worker(url: DatabaseLocation.fromEnvironment().connectionString, options: options,
                                  logger: logger).run(stop: stop)
-        _ = handlers
         FlowCPS.note("worker: \(summary.completed) jobs done, \(summary.failed) failed attempts, \(summary.lostLeases) lost leases")
     }
 }

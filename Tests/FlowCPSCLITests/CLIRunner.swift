@@ -14,8 +14,12 @@ enum CLI {
     }
 
     /// Runs flowcps with `arguments` (through /bin/sh when `shell` is given, for byte-level arguments).
-    static func run(_ arguments: [String], shell: String? = nil, cwd: String? = nil) throws -> Result {
+    static func run(_ arguments: [String], shell: String? = nil, cwd: String? = nil,
+                    environment: [String: String] = [:]) throws -> Result {
         let process = Process()
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         if let shell {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = ["-c", shell, binary]

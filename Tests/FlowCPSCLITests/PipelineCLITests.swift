@@ -1,0 +1,104 @@
+import Foundation
+import Store
+import Testing
+
+/// `flowcps run …` and `flowcps worker` against a real PostgreSQL: bad input, names that need quoting, corrupted
+/// checkpoints, and runs that share workers.
+@Suite(.serialized)
+struct PipelineCLITests {
+    @Test func aBadRunFileIsRejectedAtSubmitWithTheFieldNamedAndNothingWritten() throws {
+        let cluster = try PipelineCluster()
+        let dir = try CLI.temporaryDirectory()
+        let cases: [(String, String)] = [
+            ("train:\n  clip_range: 2\n", "train.clip_range"),
+            ("sampler:\n  kind: euler\n", "sampler.kind"),
+            ("group:\n  size: eight\n", "group.size"),
+            ("trian:\n  lr: 1e-5\n", "trian"),
+            ("train: [unclosed\n", "YAML"),
+            ("prompts:\n  train: /nonexistent/prompts.txt\n", "prompts.train"),
+        ]
+        for (i, (yaml, field)) in cases.enumerated() {
+            let file = "\(dir)/bad-\(i).yaml"
+            try yaml.write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try cluster.flowcps(["run", "submit", file, "--name", "bad-\(i)"])
+            #expect(r.status == 2, "\(yaml): \(r.stderr)")
+            #expect(r.stderr.contains(field), "\(yaml): \(r.stderr)")
+        }
+        let c = try cluster.connect()
+        #expect(try c.execute("SELECT count(*) AS n FROM runs").rows[0].int("n") == 0)
+        #expect(try c.execute("SELECT count(*) AS n FROM jobs").rows[0].int("n") == 0)
+        #expect(try c.execute("SELECT count(*) AS n FROM checkpoints").rows[0].int("n") == 0)
+    }
+
+    @Test func anUnreachableDatabaseIsOneClearLine() throws {
+        let nowhere = FileManager.default.temporaryDirectory.appendingPathComponent("no-pg-\(UUID().uuidString.prefix(8))").path
+        let r = try CLI.run(["run", "list"], cwd: PipelineCluster.repository,
+                            environment: ["FLOWCPS_DATABASE_URL": "postgresql://postgres@/x?host=\(nowhere)"])
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n").filter { !$0.hasPrefix("[flowcps]") }
+        #expect(lines.count == 1 && lines[0].hasPrefix("error: database unreachable:"), "\(r.stderr)")
+    }
+
+    @Test func namesAndPromptsWithQuotesSemicolonsAndBackslashesRoundTrip() throws {
+        let cluster = try PipelineCluster()
+        let name = "it's; a \\\"run\\\" -- 'x' \\n $1"
+        let r = try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", name,
+                                     "--set", "prompts.train=pipelines/prompts/ocr-train.txt"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try cluster.flowcps(["run", "list"]).stdout.hasPrefix(name + "\t"))
+        #expect(try cluster.flowcps(["run", "status", name]).stdout.hasPrefix(name + ": active"))
+        let stored = try #require(try cluster.connect().execute("SELECT name, train_prompts FROM runs").rows.first)
+        #expect(try stored.string("name") == name)
+        let file = try String(contentsOfFile: PipelineCluster.repository + "/pipelines/prompts/ocr-train.txt", encoding: .utf8)
+        #expect(try stored.string("train_prompts") == file)
+        #expect(file.contains("\""))
+        #expect(try cluster.flowcps(["run", "cancel", name]).status == 0)
+        #expect(try cluster.runState(name) == "cancelled")
+    }
+
+    @Test func aCorruptedCheckpointFailsItsJobWithTheReasonAndPausesTheRun() throws {
+        let cluster = try PipelineCluster()
+        #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--set", "eval.every=0"]).status == 0)
+        try cluster.connect().execute(
+            "UPDATE checkpoints SET data = overlay(data placing '\\xdeadbeef'::bytea from 5000) WHERE step = 0")
+        let w = try cluster.flowcps(["worker", "--exit-when-idle", "--retry-base", "0.1"])
+        #expect(w.status == 0, "\(w.stderr)")
+        let run = try #require(try cluster.connect().execute("SELECT state, reason FROM runs").rows.first)
+        #expect(try run.string("state") == "paused")
+        let reason = try run.optionalString("reason") ?? ""
+        #expect(reason.contains("rollout") && reason.contains("corrupted") && reason.contains("sha256"), "\(reason)")
+        let failed = try cluster.connect().execute(
+            "SELECT stage, attempt FROM jobs WHERE state = 'failed' OR (state = 'pending' AND attempt > 0)").rows
+        #expect(try failed.map { try $0.string("stage") } == ["rollout"])
+        #expect(try failed.first?.int("attempt") == 1)
+        #expect(try cluster.connect().execute("SELECT count(*) AS n FROM samples").rows[0].int("n") == 0)
+    }
+
+    @Test func twoRunsSharingTwoWorkersGiveTheResultsOfRunningAlone() throws {
+        let cluster = try PipelineCluster()
+        let short = ["--set", "steps=2", "--set", "eval.every=0"]
+        func submit(_ name: String, seed: Int) throws {
+            let r = try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", name, "--set", "seed=\(seed)"] + short)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        try submit("alone-a", seed: 1)
+        #expect(try cluster.flowcps(["worker", "--exit-when-idle"]).status == 0)
+        try submit("alone-b", seed: 2)
+        #expect(try cluster.flowcps(["worker", "--exit-when-idle"]).status == 0)
+        try submit("shared-a", seed: 1)
+        try submit("shared-b", seed: 2)
+        let workers = try (0..<2).map { _ in try cluster.startWorker(["--exit-when-idle", "--poll", "0.2"]) }
+        for w in workers { w.waitUntilExit() }
+        #expect(workers.allSatisfy { $0.terminationStatus == 0 })
+        for (alone, shared) in [("alone-a", "shared-a"), ("alone-b", "shared-b")] {
+            #expect(try cluster.runState(shared) == "completed")
+            for kind in ["policy", "state"] {
+                let a = try cluster.checkpointHash(run: alone, step: 2, kind: kind)
+                let b = try cluster.checkpointHash(run: shared, step: 2, kind: kind)
+                #expect(a != nil && a == b, "\(alone) \(kind)")
+            }
+        }
+        #expect(try cluster.checkpointHash(run: "alone-a", step: 2, kind: "policy")
+                != cluster.checkpointHash(run: "alone-b", step: 2, kind: "policy"))
+    }
+}
