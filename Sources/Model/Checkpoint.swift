@@ -20,10 +20,10 @@ public enum Checkpoint {
         try file(model, step: step, extra: extra, metadata: metadata).write(path: path)
     }
 
-    /// The checkpoint as safetensors bytes (with the data checksum), for storing in a database.
+    /// The checkpoint as safetensors bytes for a database row (the database keeps and verifies their sha256).
     public static func serialized(_ model: FlowUNet, step: Int, extra: [SafeTensor] = [],
                                   metadata: [String: String] = [:]) throws -> [UInt8] {
-        try file(model, step: step, extra: extra, metadata: metadata).checksummed().serialized()
+        try file(model, step: step, extra: extra, metadata: metadata).serialized()
     }
 
     /// The safetensors file of a model and its extras.

@@ -36,9 +36,9 @@ public final class PolicyState {
         try file(config: config).write(path: path)
     }
 
-    /// The full state as safetensors bytes (a database row).
+    /// The full state as safetensors bytes for a database row (the database keeps and verifies their sha256).
     public func serialized(config: RunConfig) throws -> [UInt8] {
-        try file(config: config).checksummed().serialized()
+        try file(config: config).serialized()
     }
 
     func file(config: RunConfig) throws -> SafetensorsFile {

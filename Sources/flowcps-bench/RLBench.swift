@@ -20,7 +20,7 @@ extension Bench {
         )
 
         @Option(help: "Run file (YAML).")
-        var config = "pipelines/cps-geneval.yaml"
+        var config = "pipelines/geneval-cps.yaml"
         @Option(name: .customLong("set"), help: "Override a field (repeatable), as in `flowcps rl`.")
         var overrides: [String] = []
         @Option(help: "RL steps to time (the first is included: it warms nothing up that later steps reuse).")

@@ -17,12 +17,12 @@ extension FlowCPS {
             advantage statistics, objective metrics, seconds per stage), eval.csv (per-category strict accuracy),
             state.safetensors (policy, AdamW moments, EMA: resume with --resume), policy.safetensors (the weights
             evaluation uses) and policy-<step>.safetensors every checkpoint_every steps.
-            Example: flowcps rl --config pipelines/cps-geneval.yaml --set train.lr=2e-5 --steps 20
+            Example: flowcps rl --config pipelines/geneval-cps.yaml --set train.lr=2e-5 --steps 20
             """
         )
 
         @Option(help: "Run file (YAML).")
-        var config = "pipelines/cps-geneval.yaml"
+        var config = "pipelines/geneval-cps.yaml"
         @Option(name: .customLong("set"), help: "Override a field: --set train.lr=2e-5 (repeatable; the value is YAML).")
         var overrides: [String] = []
         @Option(help: "Run folder (default: runs/<name>).")
