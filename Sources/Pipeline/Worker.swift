@@ -91,7 +91,8 @@ public final class Worker {
         return summary
     }
 
-    /// True when no run has a job that is pending, available or running.
+    /// True when no job of any run is available (now or after a backoff) or running; held jobs of paused runs
+    /// do not count.
     static func idle(_ c: Connection) throws -> Bool {
         let counts = try JobQueue(connection: c).counts()
         return (counts["available"] ?? 0) + (counts["running"] ?? 0) == 0

@@ -13,7 +13,8 @@ struct StageEnvironment {
 
     var step: Int { job.step }
     var config: RunConfig { run.config }
-    var graph: (Connection) -> StageGraphWriter { { StageGraphWriter(connection: $0, run: run) } }
+    /// The stage graph's writer on the completing transaction's connection.
+    func graph(_ c: Connection) -> StageGraphWriter { StageGraphWriter(connection: c, run: run) }
 }
 
 /// A stage's results, written by `write` inside the transaction that completes the job; `held` says the run is

@@ -28,7 +28,7 @@ public enum JobStatements {
         SET state = 'running', attempt = j.attempt + 1, lease_owner = \(owner),
             lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), heartbeat_at = now(), attempted_at = now()
         FROM picked WHERE j.id = picked.id
-        RETURNING \(unsafe: returning.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+        RETURNING j.id, j.run_id, j.stage, j.step, j.shard, j.attempt, j.max_attempts, j.priority, j.args::text AS args
         """
     }
 
