@@ -51,10 +51,11 @@ public enum RunStatements {
 
 /// Statements on `checkpoints`.
 public enum CheckpointStatements {
+    /// Binds the bytes once; the server hashes them.
     public static func insert(runID: Int64, step: Int, kind: String, data: [UInt8]) -> SQL {
         """
         INSERT INTO checkpoints (run_id, step, kind, sha256, data)
-        VALUES (\(runID), \(step), \(kind), encode(sha256(\(data)), 'hex'), \(data))
+        SELECT \(runID), \(step), \(kind), encode(sha256(b.data), 'hex'), b.data FROM (SELECT \(data) AS data) b
         ON CONFLICT (run_id, step, kind) DO NOTHING
         """
     }

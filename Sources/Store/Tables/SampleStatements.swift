@@ -55,7 +55,8 @@ public enum TrajectoryStatements {
     public static func insert(runID: Int64, step: Int, prompt: Int, sample: Int, states: [UInt8], logProbs: [UInt8]) -> SQL {
         """
         INSERT INTO trajectories (run_id, step, prompt_index, sample_index, states, log_probs, sha256)
-        VALUES (\(runID), \(step), \(prompt), \(sample), \(states), \(logProbs), encode(sha256(\(states)), 'hex'))
+        SELECT \(runID), \(step), \(prompt), \(sample), b.states, \(logProbs), encode(sha256(b.states), 'hex')
+        FROM (SELECT \(states) AS states) b
         ON CONFLICT DO NOTHING
         """
     }
