@@ -79,42 +79,39 @@ public struct Runs {
 
     /// Holds the run's claimable jobs; running jobs finish and enqueue what follows as held.
     public func pause(_ name: String, reason: String = "paused by the user") throws {
-        let run = try find(name)
-        try connection.transaction { c in
-            _ = try c.execute(RunStatements.lock(run.id))
-            guard try c.execute(RunStatements.transition(id: run.id, from: "active", to: "paused", reason: reason))
-                .affectedRows == 1 else {
-                throw PipelineError.invalid("run \(name) is \(run.state), not active")
-            }
-            try c.execute(JobStatements.hold(runID: run.id))
+        try change(name, from: ["active"], to: "paused", reason: reason) { c, id in
+            try c.execute(JobStatements.hold(runID: id))
         }
     }
 
     /// Releases a paused run's jobs, and gives its failed jobs a fresh set of attempts.
     public func resume(_ name: String) throws {
-        let run = try find(name)
-        try connection.transaction { c in
-            _ = try c.execute(RunStatements.lock(run.id))
-            guard try c.execute(RunStatements.transition(id: run.id, from: "paused", to: "active", reason: nil))
-                .affectedRows == 1 else {
-                throw PipelineError.invalid("run \(name) is \(run.state), not paused")
-            }
-            try c.execute(JobStatements.retryFailed(runID: run.id))
-            try c.execute(JobStatements.unhold(runID: run.id))
+        try change(name, from: ["paused"], to: "active", reason: nil) { c, id in
+            try c.execute(JobStatements.retryFailed(runID: id))
+            try c.execute(JobStatements.unhold(runID: id))
             try c.execute(JobStatements.notify)
         }
     }
 
     /// Cancels the run: its unfinished jobs are cancelled and running jobs' completions will be rejected.
     public func cancel(_ name: String) throws {
-        let run = try find(name)
+        try change(name, from: ["active", "paused"], to: "cancelled", reason: "cancelled by the user") { c, id in
+            try c.execute(JobStatements.cancel(runID: id))
+        }
+    }
+
+    /// Moves run `name` from one of `from` to `to` under its row lock, then applies `jobs` to its jobs, in one
+    /// transaction; a run in another state is an error that changes nothing.
+    private func change(_ name: String, from: [String], to: String, reason: String?,
+                        jobs: (Connection, Int64) throws -> Void) throws {
+        let id = try find(name).id
         try connection.transaction { c in
-            _ = try c.execute(RunStatements.lock(run.id))
-            guard try c.execute(RunStatements.transition(id: run.id, from: "active,paused", to: "cancelled",
-                                                         reason: "cancelled by the user")).affectedRows == 1 else {
-                throw PipelineError.invalid("run \(name) is \(run.state): nothing to cancel")
+            let state = try c.execute(RunStatements.lock(id)).rows.first?.string("state") ?? "gone"
+            guard try c.execute(RunStatements.transition(id: id, from: from.joined(separator: ","), to: to,
+                                                         reason: reason)).affectedRows == 1 else {
+                throw PipelineError.invalid("run \(name) is \(state), not \(from.joined(separator: " or "))")
             }
-            try c.execute(JobStatements.cancel(runID: run.id))
+            try jobs(c, id)
         }
     }
 

@@ -56,6 +56,22 @@ struct PipelineCLITests {
         #expect(try cluster.runState(name) == "cancelled")
     }
 
+    @Test func aPausedRunHoldsItsJobsUntilResumed() throws {
+        let cluster = try PipelineCluster()
+        #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--set", "eval.every=0", "--set", "steps=1"]).status == 0)
+        #expect(try cluster.flowcps(["run", "pause", "smoke"]).status == 0)
+        let again = try cluster.flowcps(["run", "pause", "smoke"])
+        #expect(again.status == 2 && again.stderr.contains("is paused, not active"), "\(again.stderr)")
+        #expect(try cluster.flowcps(["worker", "--exit-when-idle"]).status == 0)
+        #expect(try cluster.runState("smoke") == "paused")
+        #expect(try cluster.connect().execute("SELECT count(*) AS n FROM jobs WHERE state = 'pending'").rows[0].int("n") == 1)
+        #expect(try cluster.flowcps(["run", "resume", "smoke"]).status == 0)
+        #expect(try cluster.flowcps(["worker", "--exit-when-idle"]).status == 0)
+        #expect(try cluster.runState("smoke") == "completed")
+        let cancel = try cluster.flowcps(["run", "cancel", "smoke"])
+        #expect(cancel.status == 2 && cancel.stderr.contains("is completed"), "\(cancel.stderr)")
+    }
+
     @Test func aCorruptedCheckpointFailsItsJobWithTheReasonAndPausesTheRun() throws {
         let cluster = try PipelineCluster()
         #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--set", "eval.every=0"]).status == 0)
