@@ -55,7 +55,7 @@ let package = Package(
         .executableTarget(
             name: "flowcps",
             dependencies: [
-                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store", "Store",
+                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

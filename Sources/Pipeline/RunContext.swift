@@ -11,8 +11,9 @@ public struct RunContext: Sendable {
     public let config: RunConfig
     public let trainSet: [PromptEntry]
     public let evalSet: [PromptEntry]
-    public let state: String
-    public let version: Int
+    public let fingerprint: String
+    public private(set) var state: String
+    public private(set) var version: Int
 
     /// Loads run `id`; a stored configuration that no longer decodes is a permanent error.
     public static func load(_ c: Connection, id: Int64) throws -> RunContext {
@@ -22,9 +23,26 @@ public struct RunContext: Sendable {
         return try RunContext(row: row)
     }
 
+    /// Loads run `id`, reusing `cache`'s decoded configuration and prompt sets while the run's fingerprint is
+    /// unchanged (only its state and version are read again): decoding them costs more than a job's queue work.
+    static func load(_ c: Connection, id: Int64, cache: RunContextCache) throws -> RunContext {
+        guard let header = try c.execute(RunStatements.header(id)).single() else {
+            throw PipelineError.invalid("run \(id) does not exist")
+        }
+        if var run = cache.runs[id], try run.fingerprint == header.string("fingerprint"), try run.name == header.string("name") {
+            run.state = try header.string("state")
+            run.version = try header.int("version")
+            return run
+        }
+        let run = try load(c, id: id)
+        cache.runs[id] = run
+        return run
+    }
+
     init(row: Row) throws {
         id = Int64(try row.int("id"))
         name = try row.string("name")
+        fingerprint = try row.string("fingerprint")
         state = try row.string("state")
         version = try row.int("version")
         do {
@@ -50,4 +68,9 @@ public struct RunContext: Sendable {
         guard every > 0, !evalSet.isEmpty else { return false }
         return step == 0 || step % every == 0 || step == config.steps
     }
+}
+
+/// A worker's decoded runs by id (see `RunContext.load(_:id:cache:)`).
+final class RunContextCache {
+    var runs: [Int64: RunContext] = [:]
 }

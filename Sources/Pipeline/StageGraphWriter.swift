@@ -1,16 +1,22 @@
 import Store
 
 /// Writes the edges of the stage graph inside a completing transaction: which jobs follow, their fan-in barriers,
-/// and the end of a run. Every write is idempotent (dedupe keys, `ON CONFLICT DO NOTHING`).
+/// and the end of a run. Every write is idempotent (dedupe keys, `ON CONFLICT DO NOTHING`). Its queue statements'
+/// time goes to `clock`.
 struct StageGraphWriter {
     let connection: Connection
     let run: RunContext
+    var clock = QueueClock()
 
     var queue: JobQueue { JobQueue(connection: connection) }
 
     /// After `step` completed RL steps: the plan of the next step (unless the run is done) and the evaluation due at
     /// `step`; when nothing more follows, the run is completed.
     func startStep(_ step: Int, held: Bool) throws {
+        try clock.measure { try writeStartStep(step, held: held) }
+    }
+
+    private func writeStartStep(_ step: Int, held: Bool) throws {
         var enqueued = false
         if step < run.config.steps {
             try queue.enqueue(PipelineStage.plan.job(run: run.id, step: step, held: held))
@@ -33,6 +39,16 @@ struct StageGraphWriter {
     }
 
     func enqueue(_ stage: PipelineStage, step: Int, shard: Int = 0, held: Bool) throws {
-        try queue.enqueue(stage.job(run: run.id, step: step, shard: shard, held: held))
+        try clock.measure { _ = try queue.enqueue(stage.job(run: run.id, step: step, shard: shard, held: held)) }
+    }
+
+    /// Opens the fan-in barrier of `stage` at `step` for `expected` arrivals.
+    func createBarrier(_ stage: PipelineStage, step: Int, expected: Int) throws {
+        try clock.measure { try queue.createBarrier(runID: run.id, step: step, stage: stage.rawValue, expected: expected) }
+    }
+
+    /// Counts one arrival at the barrier of `stage` at `step`; true for the last one.
+    func arrive(_ stage: PipelineStage, step: Int) throws -> Bool {
+        try clock.measure { try queue.arrive(runID: run.id, step: step, stage: stage.rawValue) }
     }
 }

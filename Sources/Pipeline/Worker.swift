@@ -42,6 +42,7 @@ public final class Worker {
     let options: WorkerOptions
     var logger: Logger
     let cache = CheckpointCache()
+    let runs = RunContextCache()
     var summary = WorkerSummary()
 
     public init(url: String, options: WorkerOptions, logger: Logger) {
@@ -73,13 +74,16 @@ public final class Worker {
                     lastReap = Date()
                 }
                 let queue = JobQueue(connection: c)
-                guard let job = try queue.claim(owner: options.owner, stages: options.stages.map(\.rawValue),
-                                                leaseSeconds: options.leaseSeconds).first else {
+                let clock = QueueClock()
+                guard let job = try clock.measure({
+                    try queue.claim(owner: options.owner, stages: options.stages.map(\.rawValue),
+                                    leaseSeconds: options.leaseSeconds).first
+                }) else {
                     if options.exitWhenIdle, try Worker.idle(c) { break }
                     _ = try listener!.waitForNotifications(timeout: options.pollSeconds)
                     continue
                 }
-                try process(job, connection: c)
+                try process(job, connection: c, clock: clock)
             } catch let e as StoreError where e.isTransient {
                 logger.warning("database connection lost: \(e); reconnecting")
                 connection = nil
@@ -108,7 +112,8 @@ public final class Worker {
         }
     }
 
-    func process(_ job: ClaimedJob, connection c: Connection) throws {
+    /// Runs one claimed job; `clock` holds its claim's time and collects its other queue statements'.
+    func process(_ job: ClaimedJob, connection c: Connection, clock: QueueClock) throws {
         var log = logger
         log[metadataKey: "run"] = "\(job.runID)"
         log[metadataKey: "step"] = "\(job.step)"
@@ -117,28 +122,38 @@ public final class Worker {
         if job.shard > 0 { log[metadataKey: "shard"] = "\(job.shard)" }
         let heartbeat = Heartbeat(url: url, job: job, leaseSeconds: options.leaseSeconds)
         defer { heartbeat.stop() }
-        let start = Date()
+        let start = Date(), claimed = clock.seconds
         do {
             guard let stage = PipelineStage(rawValue: job.stage) else {
                 throw PipelineError.invalid("unknown stage \"\(job.stage)\"")
             }
-            let run = try RunContext.load(c, id: job.runID)
+            // Loading the run (state, version; config and prompt sets when not cached) counts with the queue.
+            let run = try clock.measure { try RunContext.load(c, id: job.runID, cache: runs) }
             let threads = stage == .train ? run.config.model.threads : (options.threads ?? run.config.model.threads)
-            let env = StageEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads)
+            let env = StageEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads, clock: clock)
             let output = try StageJobs.run(stage, env)
-            let computed = Date().timeIntervalSince(start)
+            let computed = Date().timeIntervalSince(start) - (clock.seconds - claimed)
             if options.debugStageDelay > 0 { Thread.sleep(forTimeInterval: options.debugStageDelay) }
+            var written = 0.0, committing = Date()
             try c.transaction { c in
+                let writing = Date(), queued = clock.seconds
                 guard let row = try c.execute(RunStatements.share(job.runID)).single() else {
                     throw PipelineError.invalid("run \(job.runID) was deleted")
                 }
                 try output.write(c, try row.string("state") == "paused")
-                try c.execute(MetricStatements.add(runID: job.runID, step: job.step, name: "seconds.\(job.stage)",
-                                                   value: computed))
-                try JobQueue(connection: c).complete(job)
+                written = Date().timeIntervalSince(writing) - (clock.seconds - queued)
+                try clock.measure { try JobQueue(connection: c).complete(job) }
+                for (name, value) in [("seconds.\(job.stage)", computed), ("seconds.write", written),
+                                      ("seconds.queue", clock.seconds)] {
+                    try c.execute(MetricStatements.add(runID: job.runID, step: job.step, name: name, value: value))
+                }
+                committing = Date()
             }
             summary.completed += 1
-            log.info("done in \(String(format: "%.2f", Date().timeIntervalSince(start))) s (compute \(String(format: "%.2f", computed)) s)")
+            log.info("done", metadata: [
+                "seconds": "\(ms(Date().timeIntervalSince(start) + claimed))", "compute": "\(ms(computed))",
+                "write": "\(ms(written))", "queue": "\(ms(clock.seconds))", "commit": "\(ms(Date().timeIntervalSince(committing)))",
+            ])
         } catch let e as LeaseLost {
             summary.lostLeases += 1
             log.warning("\(e)")
@@ -173,3 +188,6 @@ public final class Worker {
         }
     }
 }
+
+/// Seconds with three decimals, for log lines.
+private func ms(_ seconds: Double) -> String { String(format: "%.3f", seconds) }

@@ -1,10 +1,12 @@
 import Foundation
 import Imaging
+import Rewards
 import Store
 import Training
 
 /// `eval` k, shard e: deterministic ODE sampling at the eval step count of one slice of the eval prompts with the
-/// fixed eval seed (each prompt keeps its own seed key, so the shards together equal one whole evaluation), scored;
+/// fixed eval seed (each prompt keeps its own seed key, so the shards together equal one whole evaluation), scored
+/// by GenEval, every reward of the run and `noise`;
 /// the last shard writes the per-category accuracies as metrics and, after the final step, completes the run.
 enum EvalJob {
     static func run(_ env: StageEnvironment) throws -> StageOutput {
@@ -17,9 +19,20 @@ enum EvalJob {
         let samples = try Evaluation.samples(model: model, entries: Array(all[lower..<upper]),
                                              config: try config.evalSamplerConfig(), guidance: config.eval.guidance,
                                              seed: config.eval.seed)
+        let rewards = try env.config.weightedRewards()
+        let noise = try RewardRegistry.reward(named: "noise")
         let rows = try samples.map { s in
-            (s, try PNGCodec.encode(s.image),
-             String(format: "{\"score\": %.17g, \"strict\": %.17g, \"accuracy\": %.17g}", s.score, s.strict, s.accuracy))
+            // GenEval's verdict, every reward of the run and their weighted total, and the residual noise.
+            var values = ["score": s.score, "strict": s.strict, "accuracy": s.accuracy]
+            let combined = try rewards.score(image: s.image, prompt: s.entry.prompt)
+            for r in combined.rewards { values[r.name] = r.score.value }
+            values["total"] = combined.total
+            if values["noise"] == nil {
+                values["noise"] = try noise.score(try RewardInput(image: s.image, prompt: s.entry.prompt)).value
+            }
+            let json = "{" + values.sorted { $0.key < $1.key }
+                .map { "\"\($0.key)\": \(String(format: "%.17g", $0.value))" }.joined(separator: ", ") + "}"
+            return (s, try PNGCodec.encode(s.image), json)
         }
         return StageOutput { c, _ in
             for (s, png, json) in rows {
@@ -28,7 +41,7 @@ enum EvalJob {
                                                           png: png, strict: s.strict == 1, rewardsJSON: json))
             }
             let g = env.graph(c)
-            guard try g.queue.arrive(runID: env.run.id, step: k, stage: PipelineStage.eval.rawValue) else { return }
+            guard try g.arrive(.eval, step: k) else { return }
             let categories = try c.execute(EvalSampleStatements.categories(runID: env.run.id, step: k)).rows
             var stricts: [Double] = [], accuracies: [Double] = []
             for r in categories {

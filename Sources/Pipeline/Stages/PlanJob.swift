@@ -8,8 +8,7 @@ enum PlanJob {
         let plan = try PlanStage.run(step: env.step, config: env.config, trainSet: env.run.trainSet)
         return StageOutput { c, held in
             let g = env.graph(c)
-            try g.queue.createBarrier(runID: env.run.id, step: env.step, stage: PipelineStage.score.rawValue,
-                                      expected: plan.shards.count)
+            try g.createBarrier(.score, step: env.step, expected: plan.shards.count)
             for s in plan.shards { try g.enqueue(.rollout, step: env.step, shard: s.index, held: held) }
         }
     }

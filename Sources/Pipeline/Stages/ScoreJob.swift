@@ -36,7 +36,7 @@ enum ScoreJob {
                                                          sample: s.key.sample, reward: s.total))
             }
             let g = env.graph(c)
-            if try g.queue.arrive(runID: env.run.id, step: env.step, stage: PipelineStage.score.rawValue) {
+            if try g.arrive(.score, step: env.step) {
                 try g.enqueue(.advantage, step: env.step, held: held)
             }
         }

@@ -10,11 +10,13 @@ struct StageEnvironment {
     let cache: CheckpointCache
     /// Threads for sampling (rollout, eval); training uses the run's `model.threads`, which fixes its sums' order.
     let threads: Int
+    /// Collects the time of the job's queue statements.
+    let clock: QueueClock
 
     var step: Int { job.step }
     var config: RunConfig { run.config }
     /// The stage graph's writer on the completing transaction's connection.
-    func graph(_ c: Connection) -> StageGraphWriter { StageGraphWriter(connection: c, run: run) }
+    func graph(_ c: Connection) -> StageGraphWriter { StageGraphWriter(connection: c, run: run, clock: clock) }
 }
 
 /// A stage's results, written by `write` inside the transaction that completes the job; `held` says the run is

@@ -14,6 +14,11 @@ public enum RunStatements {
         """
     }
 
+    /// The row's small columns: enough to tell whether a decoded configuration is still this run's.
+    public static func header(_ id: Int64) -> SQL {
+        "SELECT id, name, fingerprint, state, version FROM runs WHERE id = \(id)"
+    }
+
     public static func byName(_ name: String) -> SQL {
         "SELECT \(unsafe: columns) FROM runs WHERE name = \(name)"
     }
