@@ -1,0 +1,52 @@
+/// Statements on `metrics`.
+public enum MetricStatements {
+    public static func insert(runID: Int64, step: Int, name: String, value: Double) -> SQL {
+        """
+        INSERT INTO metrics (run_id, step, name, value) VALUES (\(runID), \(step), \(name), \(value))
+        ON CONFLICT DO NOTHING
+        """
+    }
+
+    public static func forRun(runID: Int64, prefix: String) -> SQL {
+        """
+        SELECT step, name, value FROM metrics WHERE run_id = \(runID) AND starts_with(name, \(prefix))
+        ORDER BY step, name
+        """
+    }
+}
+
+extension MetricStatements {
+    /// Adds to a metric (seconds spent by the shards of a stage); each job commits once, so the sum is exact.
+    public static func add(runID: Int64, step: Int, name: String, value: Double) -> SQL {
+        """
+        INSERT INTO metrics (run_id, step, name, value) VALUES (\(runID), \(step), \(name), \(value))
+        ON CONFLICT (run_id, step, name) DO UPDATE SET value = metrics.value + excluded.value
+        """
+    }
+
+    /// The mean of each named reward over a step's samples, as `reward.<name>` metrics.
+    public static func insertRewardMeans(runID: Int64, step: Int) -> SQL {
+        """
+        INSERT INTO metrics (run_id, step, name, value)
+        SELECT run_id, step, 'reward.' || name, avg(value) FROM rewards
+        WHERE run_id = \(runID) AND step = \(step) GROUP BY run_id, step, name
+        ON CONFLICT DO NOTHING
+        """
+    }
+}
+
+extension MetricStatements {
+    /// The newest value of each metric of a run.
+    public static func latest(runID: Int64) -> SQL {
+        """
+        SELECT DISTINCT ON (name) name, step, value FROM metrics WHERE run_id = \(runID)
+        ORDER BY name, step DESC
+        """
+    }
+}
+
+extension MetricStatements {
+    public static func all(runID: Int64) -> SQL {
+        "SELECT step, name, value FROM metrics WHERE run_id = \(runID) ORDER BY step, name"
+    }
+}
