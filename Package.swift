@@ -76,8 +76,9 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "NumericCore"]),
         .testTarget(name: "GRPOTests", dependencies: ["GRPO", "NumericCore"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "NumericCore"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling"]),
+        .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport"]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes", "Store"]),
     ],
     swiftLanguageModes: [.v6]

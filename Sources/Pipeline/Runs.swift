@@ -24,6 +24,15 @@ public struct RunSummary: Sendable {
     }
 }
 
+/// A run ready to be written: its validated configuration, its prompt sets as text and its base model's bytes.
+public struct RunSubmission: Sendable {
+    public var config: RunConfig
+    public let trainPrompts: String
+    public let evalPrompts: String
+    /// The base model as a checkpoint file (the step-0 policy).
+    public let baseModel: [UInt8]
+}
+
 /// Submitting and steering runs. Every change is one transaction; the run row is the lock that orders a pause
 /// against completions that enqueue.
 public struct Runs {
@@ -38,6 +47,13 @@ public struct Runs {
     /// baseline evaluation). A name in use is an error.
     @discardableResult
     public func submit(config: RunConfig) throws -> RunSummary {
+        let submission = try Runs.prepare(config)
+        return try connection.transaction { c in try Runs.insert(submission, into: c) }
+    }
+
+    /// Everything a run needs, read and validated: the prompt sets (non-empty, every prompt tokenisable), the
+    /// rewards, and the base model. Errors name the field.
+    public static func prepare(_ config: RunConfig) throws -> RunSubmission {
         try config.validate()
         let trainText = try readPrompts(config.prompts.train, field: "prompts.train")
         let evalText = try readPrompts(config.prompts.eval, field: "prompts.eval")
@@ -50,19 +66,23 @@ public struct Runs {
         do { base = try Checkpoint.load(path: config.model.base).model } catch let e as ModelError {
             throw ConfigError(field: "model.base", e.message)
         }
-        let baseBytes = try Checkpoint.serialized(base, step: 0)
-        return try connection.transaction { c in
-            if try c.execute(RunStatements.byName(config.name)).rows.count > 0 {
-                throw PipelineError.invalid("a run named \"\(config.name)\" exists already (pick another --name)")
-            }
-            let id = Int64(try c.execute(RunStatements.insert(
-                name: config.name, config: RunConfigFile.encode(config), fingerprint: config.fingerprint,
-                trainPrompts: trainText, evalPrompts: evalText, steps: config.steps)).rows[0].int("id"))
-            try c.execute(CheckpointStatements.insert(runID: id, step: 0, kind: "policy", data: baseBytes))
-            let run = try RunContext.load(c, id: id)
-            try StageGraphWriter(connection: c, run: run).startStep(0, held: false)
-            return try RunSummary(row: try c.execute(RunStatements.byID(id)).rows[0])
+        return RunSubmission(config: config, trainPrompts: trainText, evalPrompts: evalText,
+                             baseModel: try Checkpoint.serialized(base, step: 0))
+    }
+
+    /// Writes a prepared run and its first jobs on `c`, inside the caller's transaction.
+    static func insert(_ s: RunSubmission, into c: Connection) throws -> RunSummary {
+        let config = s.config
+        if try c.execute(RunStatements.byName(config.name)).rows.count > 0 {
+            throw PipelineError.invalid("a run named \"\(config.name)\" exists already (pick another --name)")
         }
+        let id = Int64(try c.execute(RunStatements.insert(
+            name: config.name, config: RunConfigFile.encode(config), fingerprint: config.fingerprint,
+            trainPrompts: s.trainPrompts, evalPrompts: s.evalPrompts, steps: config.steps)).rows[0].int("id"))
+        try c.execute(CheckpointStatements.insert(runID: id, step: 0, kind: "policy", data: s.baseModel))
+        let run = try RunContext.load(c, id: id)
+        try StageGraphWriter(connection: c, run: run).startStep(0, held: false)
+        return try RunSummary(row: try c.execute(RunStatements.byID(id)).rows[0])
     }
 
     /// The run called `name`.
@@ -115,7 +135,7 @@ public struct Runs {
         }
     }
 
-    private func readPrompts(_ path: String, field: String) throws -> String {
+    private static func readPrompts(_ path: String, field: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(field: field, "cannot read \(path)")
         }

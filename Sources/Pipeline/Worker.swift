@@ -16,6 +16,8 @@ public struct WorkerOptions: Sendable {
     public var reapEverySeconds = 5.0
     /// First retry delay of a failed job (doubling per attempt, ±10 %).
     public var retryBaseSeconds = 2.0
+    /// Fire due schedules (whichever worker holds the scheduler's lock does; see `Schedules`).
+    public var fireSchedules = true
     /// Exit once no run has a job left that could still run (tests, the demo).
     public var exitWhenIdle = false
     /// Seconds to wait between a stage's computation and its commit (tests widen the window in which a kill
@@ -71,6 +73,7 @@ public final class Worker {
                 let c = connection!
                 if Date().timeIntervalSince(lastReap) >= options.reapEverySeconds {
                     try reap(c)
+                    if options.fireSchedules { try fireSchedules(c) }
                     lastReap = Date()
                 }
                 let queue = JobQueue(connection: c)
@@ -109,6 +112,24 @@ public final class Worker {
             if r.state == "failed" {
                 try pauseRun(c, runID: r.runID, reason: "job \(r.id) failed after \(r.attempt) attempts (its worker died each time)")
             }
+        }
+    }
+
+    /// Submits the runs of due schedules (if this worker wins the scheduler's lock).
+    func fireSchedules(_ c: Connection) throws {
+        do {
+            for f in try Schedules(connection: c).fireDue() {
+                if let run = f.run {
+                    let missed = f.missed > 0 ? " (\(f.missed) earlier due times missed while no worker ran)" : ""
+                    logger.info("schedule \(f.schedule) fired: submitted run \(run)\(missed)")
+                } else {
+                    logger.error("schedule \(f.schedule) could not fire: \(f.error ?? "unknown error")")
+                }
+            }
+        } catch let e as StoreError where e.isTransient {
+            throw e
+        } catch {
+            logger.error("scheduler: \(error)")
         }
     }
 

@@ -32,6 +32,8 @@ struct WorkerCommand: ParsableCommand {
     var debugStageDelay = 0.0
     @Flag(help: "Exit when no run has a job left to run.")
     var exitWhenIdle = false
+    @Flag(help: "Never fire due schedules (by default any worker may; exactly one does per due time).")
+    var noSchedules = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
 
@@ -57,6 +59,7 @@ struct WorkerCommand: ParsableCommand {
         let logger = Logger(label: "flowcps.worker")
         _ = try DB.connect()  // starts and migrates the embedded database when that is the one
         var options = WorkerOptions()
+        options.fireSchedules = !noSchedules
         if let stages { options.stages = stages.split(separator: ",").compactMap { PipelineStage(rawValue: String($0)) } }
         options.threads = threads
         options.leaseSeconds = lease

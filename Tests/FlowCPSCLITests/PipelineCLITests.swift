@@ -30,6 +30,24 @@ struct PipelineCLITests {
         #expect(try c.execute("SELECT count(*) AS n FROM checkpoints").rows[0].int("n") == 0)
     }
 
+    @Test func schedulesAreAddedListedAndRemovedFromTheCLI() throws {
+        let cluster = try PipelineCluster()
+        let bad = try cluster.flowcps(["schedule", "add", "nightly", "--cron", "0 27 * * *", "pipelines/smoke.yaml"])
+        #expect(bad.status == 2 && bad.stderr.contains("hour field"), "\(bad.stderr)")
+        let badFile = try cluster.flowcps(["schedule", "add", "nightly", "--cron", "0 3 * * *", "pipelines/smoke.yaml",
+                                           "--set", "train.clip_range=2"])
+        #expect(badFile.status == 2 && badFile.stderr.contains("train.clip_range"), "\(badFile.stderr)")
+        let add = try cluster.flowcps(["schedule", "add", "nightly", "--cron", "0 3 * * *", "pipelines/smoke.yaml"])
+        #expect(add.status == 0 && add.stdout.contains("scheduled nightly (0 3 * * *, UTC); next run"), "\(add.stderr)")
+        let list = try cluster.flowcps(["schedule", "list"])
+        #expect(list.stdout.hasPrefix("nightly\t0 3 * * *\tnext "), "\(list.stdout)")
+        #expect(list.stdout.contains(" 03:00 UTC"), "\(list.stdout)")
+        #expect(try cluster.flowcps(["schedule", "remove", "nightly"]).status == 0)
+        #expect(try cluster.flowcps(["schedule", "list"]).stdout == "no schedules\n")
+        let again = try cluster.flowcps(["schedule", "remove", "nightly"])
+        #expect(again.status == 2 && again.stderr.contains("no schedule named"), "\(again.stderr)")
+    }
+
     @Test func anUnreachableDatabaseIsOneClearLine() throws {
         let nowhere = FileManager.default.temporaryDirectory.appendingPathComponent("no-pg-\(UUID().uuidString.prefix(8))").path
         let r = try CLI.run(["run", "list"], cwd: PipelineCluster.repository,

@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import StoreTestSupport
 import Testing
 
 @Suite(.enabled(if: TestDatabase.available))

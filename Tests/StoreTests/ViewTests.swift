@@ -1,5 +1,6 @@
 import Foundation
 import Store
+import StoreTestSupport
 import Testing
 
 /// The analysts' views (migrations/0002_views.sql) on hand-made rows with known answers, the read-only role's

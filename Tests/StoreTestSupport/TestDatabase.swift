@@ -1,25 +1,26 @@
 import Foundation
 import Store
-import Testing
 
 /// A fresh schema in the test server (`PG_TEST_URL`, set by ops/test) for each test: tables created by the real
-/// migrations, isolated from other tests by `search_path`.
-struct TestDatabase {
+/// migrations, isolated from other tests by `search_path`. Shared by the Store and Pipeline tests.
+public struct TestDatabase: Sendable {
     /// The server ops/test started; tests that need it are disabled without it.
-    static let serverURL = ProcessInfo.processInfo.environment["PG_TEST_URL"]
-    static var available: Bool { serverURL != nil }
+    public static let serverURL = ProcessInfo.processInfo.environment["PG_TEST_URL"]
+    public static var available: Bool { serverURL != nil }
 
     /// The repository's migrations folder.
-    static let migrationsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    public static let migrationsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations").path
 
-    let schema: String
+    public let schema: String
     /// A URL whose sessions see only this test's schema.
-    let url: String
+    public let url: String
 
     /// Creates an empty schema; `migrated` applies the repository's migrations to it.
-    init(migrated: Bool = true) throws {
-        let server = try #require(TestDatabase.serverURL, "PG_TEST_URL is not set (run the suite through ops/test)")
+    public init(migrated: Bool = true) throws {
+        guard let server = TestDatabase.serverURL else {
+            throw StoreError.connection("PG_TEST_URL is not set (run the suite through ops/test)")
+        }
         schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let admin = try Connection(url: server)
         try admin.execute(SQL(unsafeSQL: "CREATE SCHEMA \(schema)"))
@@ -30,12 +31,12 @@ struct TestDatabase {
         }
     }
 
-    func connect() throws -> Connection {
+    public func connect() throws -> Connection {
         try Connection(url: url)
     }
 
     /// A run row to hang jobs on; returns its id.
-    func insertRun(_ c: Connection, name: String = "run") throws -> Int64 {
+    public func insertRun(_ c: Connection, name: String = "run") throws -> Int64 {
         let row = try c.execute("""
             INSERT INTO runs (name, config, fingerprint, train_prompts, eval_prompts, steps)
             VALUES (\(name), 'name: x', 'f', '', '', 3) RETURNING id
