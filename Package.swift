@@ -52,10 +52,11 @@ let package = Package(
             dependencies: ["Training", "Store", "Model", "Sampling", "Rewards", "Scenes", "Imaging",
                            .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
         ),
+        .target(name: "Report", dependencies: ["Store", "Imaging"]),
         .executableTarget(
             name: "flowcps",
             dependencies: [
-                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store",
+                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -80,6 +81,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport"]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes", "Store"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Imaging"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -72,8 +72,11 @@ public struct LineChart: Sendable {
 
     static func label(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
+        // Small magnitudes (a KL of 1e-4) in scientific notation, so no tick reads "0.".
+        if abs(v) < 1e-2 { return String(format: "%.3g", v).replacingOccurrences(of: "e-0", with: "e-") }
         var s = String(format: "%.3f", v)
         while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
         return s
     }
 

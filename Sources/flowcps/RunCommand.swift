@@ -45,10 +45,20 @@ struct RunCommand: ParsableCommand {
     }
 
     struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A run's state, step, jobs by state and latest metrics.")
+        static let configuration = CommandConfiguration(
+            abstract: "A run's state, step, jobs by state and latest metrics; --follow: a live progress line.")
         @Argument(help: "Run name.") var name: String
+        @Flag(help: "Keep showing progress (step k/N, ETA, running stages, queue, last rewards) until the run ends.")
+        var follow = false
+        @Option(help: "Seconds between refreshes with --follow.") var interval = 2.0
+
+        func validate() throws {
+            if !(interval > 0 && interval <= 3600) { throw ValidationError("--interval must be in (0, 3600] seconds") }
+        }
+
         func run() throws {
             let c = try DB.connect()
+            if follow { return try RunCommand.follow(c, name: name, interval: interval) }
             let r = try Runs(connection: c).find(name)
             print("\(r.name): \(r.state), step \(r.version)/\(r.steps)" + (r.reason.map { " — \($0)" } ?? ""))
             let counts = try JobQueue(connection: c).counts(runID: r.id)
@@ -58,6 +68,37 @@ struct RunCommand: ParsableCommand {
                 print(String(format: "  %@ = %.4f (step %d)", try m.string("name"), try m.double("value"), try m.int("step")))
             }
         }
+    }
+
+    /// Redraws one progress line (a new line per change when not a terminal) until the run is finished.
+    static func follow(_ c: Connection, name: String, interval: Double) throws {
+        let stop = StopSignal()
+        let terminal = isatty(STDOUT_FILENO) != 0
+        var last = ""
+        while true {
+            let p = try RunProgress.read(c, name: name)
+            let width = 24, filled = Int(Double(width) * Double(p.run.version) / Double(max(1, p.run.steps)))
+            var line = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+            line += " step \(p.run.version)/\(p.run.steps)"
+            if !p.isFinished, let left = p.secondsLeft { line += "  ETA \(ProgressLine.duration(left))" }
+            line += "  \(p.run.state)"
+            if !p.running.isEmpty { line += "  running: " + p.running.joined(separator: ", ") }
+            line += "  queue: \(p.counts["available"] ?? 0) ready, \(p.counts["running"] ?? 0) running"
+            if let held = p.counts["pending"], held > 0 { line += ", \(held) held" }
+            if let r = p.reward { line += String(format: "  reward %.3f@%d", r.value, r.step) }
+            if let e = p.eval { line += String(format: "  eval %.3f@%d", e.value, e.step) }
+            if p.run.state == "paused", let reason = p.run.reason { line += "  (\(reason))" }
+            if terminal {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
+            } else if line != last {
+                print(line)
+            }
+            last = line
+            if p.isFinished || stop.isRequested { break }
+            Thread.sleep(forTimeInterval: interval)
+            if stop.isRequested { break }
+        }
+        if terminal { print() }
     }
 
     struct Pause: ParsableCommand {

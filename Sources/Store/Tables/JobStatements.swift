@@ -136,4 +136,9 @@ public enum JobStatements {
           AND finalized_at < now() - make_interval(secs => \(seconds))
         """
     }
+
+    /// The jobs of a run that are running now (what its workers are doing).
+    public static func running(runID: Int64) -> SQL {
+        "SELECT stage, step, shard FROM jobs WHERE run_id = \(runID) AND state = 'running' ORDER BY priority, step, shard"
+    }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Store
+
+/// A snapshot of a run for `run status --follow`: progress, what runs now, queue counts, the latest rewards.
+public struct RunProgress: Sendable {
+    public let run: RunSummary
+    /// Jobs by state.
+    public let counts: [String: Int]
+    /// Running jobs as "stage step[.shard]".
+    public let running: [String]
+    /// The newest rollout reward mean and eval strict accuracy, with their steps.
+    public let reward: (step: Int, value: Double)?
+    public let eval: (step: Int, value: Double)?
+    /// Mean wall time of the run's last (up to) five completed steps.
+    public let secondsPerStep: Double?
+
+    /// Reads the snapshot of run `name`.
+    public static func read(_ c: Connection, name: String) throws -> RunProgress {
+        let run = try Runs(connection: c).find(name)
+        let counts = try JobQueue(connection: c).counts(runID: run.id)
+        let running = try c.execute(JobStatements.running(runID: run.id)).rows.map { r in
+            "\(try r.string("stage")) \(try r.int("step"))" + ((try r.int("shard")) > 0 ? ".\(try r.int("shard"))" : "")
+        }
+        var reward: (Int, Double)?, eval: (Int, Double)?
+        for r in try c.execute(MetricStatements.latest(runID: run.id)).rows {
+            switch try r.string("name") {
+            case "reward_mean": reward = (try r.int("step"), try r.double("value"))
+            case "eval.strict": eval = (try r.int("step"), try r.double("value"))
+            default: break
+            }
+        }
+        let steps = try c.execute(ViewStatements.stepTimings(runID: run.id)).rows.map { try $0.double("step_seconds") }
+        let recent = steps.suffix(5)
+        return RunProgress(run: run, counts: counts, running: running, reward: reward, eval: eval,
+                           secondsPerStep: recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count))
+    }
+
+    /// True once the run can make no more progress by itself (completed, cancelled or failed).
+    public var isFinished: Bool { ["completed", "cancelled", "failed"].contains(run.state) }
+
+    /// Seconds left at the recent pace (nil before the first step completes).
+    public var secondsLeft: Double? {
+        secondsPerStep.map { $0 * Double(max(0, run.steps - run.version)) }
+    }
+}

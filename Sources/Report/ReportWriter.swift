@@ -1,0 +1,32 @@
+import Foundation
+import Imaging
+import Store
+
+/// Writes `DIR/index.html` (self-contained) and the eval grids as `DIR/grids/<run>-step-<k>.png`.
+public enum ReportWriter {
+    /// Reads `names` (one run, or several to compare) and writes the report; returns the page's path.
+    @discardableResult
+    public static func write(_ c: Connection, names: [String], to folder: String) throws -> String {
+        guard !names.isEmpty else { throw ReportError("name at least one run") }
+        let runs = try names.map { try RunReportData.load(c, name: $0) }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: folder + "/grids", withIntermediateDirectories: true)
+        var files: [String: [Int: String]] = [:]
+        for r in runs {
+            for g in r.grids {
+                let file = "grids/\(fileName(r.name))-step-\(g.step).png"
+                try PNGCodec.write(g.image, to: folder + "/" + file)
+                files[r.name, default: [:]][g.step] = file
+            }
+        }
+        let page = try HTMLReport(runs: runs, gridFiles: files).render()
+        let path = folder + "/index.html"
+        try page.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A run name as a file name: characters other than letters, digits, '-', '_' and '.' become '_'.
+    static func fileName(_ name: String) -> String {
+        String(name.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" })
+    }
+}

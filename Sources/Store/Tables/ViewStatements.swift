@@ -1,0 +1,33 @@
+/// Statements on the analysts' views (migrations/0002_views.sql) that reports read.
+public enum ViewStatements {
+    /// Rollout reward statistics per step of one reward (`total`: the weighted sum trained on).
+    public static func rewardCurve(runID: Int64, reward: String) -> SQL {
+        """
+        SELECT step, mean, p10, median, p90 FROM reward_curve WHERE run_id = \(runID) AND reward = \(reward) ORDER BY step
+        """
+    }
+
+    /// Eval accuracy per step and category (`overall` included).
+    public static func evalCurve(runID: Int64) -> SQL {
+        """
+        SELECT step, category, prompts, strict, accuracy, noise FROM eval_curve WHERE run_id = \(runID)
+        ORDER BY category, step
+        """
+    }
+
+    /// The values of the metrics named in `names` (comma-separated) per step.
+    public static func metrics(runID: Int64, names: String) -> SQL {
+        """
+        SELECT step, name, value FROM run_metrics
+        WHERE run_id = \(runID) AND name = ANY (string_to_array(\(names), ',')) ORDER BY name, step
+        """
+    }
+
+    /// Step wall time and its queue and data-write parts.
+    public static func stepTimings(runID: Int64) -> SQL {
+        """
+        SELECT step, step_seconds, queue_seconds, write_seconds FROM step_timings
+        WHERE run_id = \(runID) AND step_seconds IS NOT NULL ORDER BY step
+        """
+    }
+}
