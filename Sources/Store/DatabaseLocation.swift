@@ -49,14 +49,15 @@ public enum DatabaseLocation: Sendable, Equatable {
 /// Opens the configured database, starting the embedded cluster when that is the one, and applies pending
 /// migrations (under the migrator's advisory lock, so concurrent starts are safe).
 public enum Database {
-    /// A migrated connection to the configured database. `log` receives one line about which database it is.
+    /// A migrated connection to the configured database. `log` hears when the embedded cluster is started (with
+    /// which database this is) and each migration applied; an already running database is used quietly.
     public static func open(location: DatabaseLocation = .fromEnvironment(), retry: RetryPolicy = .none,
                             migrationsDirectory: String? = Migration.defaultDirectory(),
                             log: (String) -> Void = { _ in }) throws -> Connection {
-        if case .embedded(let e) = location {
-            if try e.start() { log("started the embedded PostgreSQL in \(e.directory)") }
+        if case .embedded(let e) = location, try e.start() {
+            log("started the embedded PostgreSQL in \(e.directory)")
+            log(location.summary)
         }
-        log(location.summary)
         let c = try Connection.open(url: location.connectionString, retry: retry)
         try migrate(c, directory: migrationsDirectory, log: log)
         return c

@@ -58,6 +58,7 @@ struct WorkerCommand: ParsableCommand {
         }
         let logger = Logger(label: "flowcps.worker")
         _ = try DB.connect()  // starts and migrates the embedded database when that is the one
+        FlowCPS.note(DatabaseLocation.fromEnvironment().summary)
         var options = WorkerOptions()
         options.fireSchedules = !noSchedules
         if let stages { options.stages = stages.split(separator: ",").compactMap { PipelineStage(rawValue: String($0)) } }
