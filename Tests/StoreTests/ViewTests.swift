@@ -132,8 +132,10 @@ struct ViewTests {
                      "stage_timings", "step_timings", "queue_depth"] {
             #expect(try r.execute(SQL(unsafeSQL: "SELECT count(*) AS n FROM \(view)")).rows[0].int("n") > 0, "\(view)")
         }
+        #expect(try r.execute("SELECT count(*) AS n FROM schedule_overview").rows[0].int("n") == 0)
         let denied: [String] = [
             "SELECT args FROM jobs",
+            "SELECT base_model FROM schedules",
             "SELECT * FROM jobs",
             "SELECT data FROM checkpoints",
             "SELECT states FROM trajectories",
