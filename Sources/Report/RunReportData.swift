@@ -64,20 +64,17 @@ public struct RunReportData {
             if let q = try r.optionalDouble("queue_seconds"), s > 0 { d.queuePercent.append((x, 100 * q / s)) }
         }
         for step in try c.execute(EvalSampleStatements.steps(runID: id)).rows.map({ try $0.int("step") }) {
-            var byCategory: [(String, [RGBImage], Int)] = []
+            // Categories in the order of the eval prompts, each with its first images.
+            var categories: [String] = [], images: [String: [RGBImage]] = [:]
             for r in try c.execute(EvalSampleStatements.export(runID: id, step: step, images: true)).rows {
                 let category = try r.string("category")
-                if byCategory.last?.0 != category, !byCategory.contains(where: { $0.0 == category }) {
-                    byCategory.append((category, [], 0))
-                }
-                let k = byCategory.firstIndex { $0.0 == category }!
-                if try r.optionalBool("strict") == true { byCategory[k].2 += 1 }
-                guard byCategory[k].1.count < imagesPerCategory, let png = try r.optionalBytes("png") else { continue }
-                do { byCategory[k].1.append(try PNGCodec.decode(png)) } catch let e as ImagingError {
+                if images[category] == nil { categories.append(category); images[category] = [] }
+                guard images[category, default: []].count < imagesPerCategory, let png = try r.optionalBytes("png") else { continue }
+                do { images[category, default: []].append(try PNGCodec.decode(png)) } catch let e as ImagingError {
                     throw ReportError("run \(name): an eval image of step \(step) does not decode: \(e.message)")
                 }
             }
-            let rows = byCategory.map { c in GridRow(caption: c.0.replacingOccurrences(of: "_", with: " "), images: c.1) }
+            let rows = categories.map { GridRow(caption: $0.replacingOccurrences(of: "_", with: " "), images: images[$0] ?? []) }
             var style = ImageGrid.Style()
             style.cellScale = 2
             style.captionScale = 1

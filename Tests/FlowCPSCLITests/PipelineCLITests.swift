@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Store
 import Testing
 
@@ -28,6 +29,29 @@ struct PipelineCLITests {
         #expect(try c.execute("SELECT count(*) AS n FROM runs").rows[0].int("n") == 0)
         #expect(try c.execute("SELECT count(*) AS n FROM jobs").rows[0].int("n") == 0)
         #expect(try c.execute("SELECT count(*) AS n FROM checkpoints").rows[0].int("n") == 0)
+    }
+
+    @Test func aFinishedRunIsFollowedAndReported() throws {
+        let cluster = try PipelineCluster()
+        let submit = try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", "rep",
+                                          "--set", "steps=1", "--set", "eval.every=1"])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        #expect(try cluster.flowcps(["worker", "--exit-when-idle"]).status == 0)
+        let follow = try cluster.flowcps(["run", "status", "rep", "--follow", "--interval", "0.2"])
+        #expect(follow.status == 0)
+        #expect(follow.stdout.hasPrefix("████████████████████████ step 1/1  completed"), "\(follow.stdout)")
+        let dir = try CLI.temporaryDirectory() + "/report"
+        let report = try cluster.flowcps(["report", "rep", "--out", dir])
+        #expect(report.status == 0 && report.stdout == "report: \(dir)/index.html\n", "\(report.stderr)")
+        let page = try String(contentsOfFile: dir + "/index.html", encoding: .utf8)
+        #expect(page.contains("Evaluation by category: before and after"))
+        #expect(page.components(separatedBy: "data:image/png;base64,").count - 1 == 2)
+        for step in [0, 1] {
+            let grid = try PNGCodec.read(from: "\(dir)/grids/rep-step-\(step).png")
+            #expect(grid.width > 64 && grid.height > 64)
+        }
+        let missing = try cluster.flowcps(["report", "nope", "--out", dir])
+        #expect(missing.status == 2 && missing.stderr.contains("no run named \"nope\""), "\(missing.stderr)")
     }
 
     @Test func schedulesAreAddedListedAndRemovedFromTheCLI() throws {

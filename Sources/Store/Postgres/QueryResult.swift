@@ -77,14 +77,6 @@ public struct Row: Sendable {
         }
     }
 
-    public func optionalBool(_ column: String) throws -> Bool? {
-        switch try value(column) {
-        case .null: return nil
-        case .bool(let b): return b
-        case let v: throw mismatch(column, "a boolean", v)
-        }
-    }
-
     public func bytes(_ column: String) throws -> [UInt8] {
         guard let v = try optionalBytes(column) else { throw StoreError.decoding("column \"\(column)\" is NULL") }
         return v
