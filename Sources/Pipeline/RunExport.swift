@@ -2,8 +2,9 @@ import Foundation
 import Store
 
 /// Writes a run's results as files: `config.yaml`, `samples.csv` (every rollout sample: prompt, seed, total reward,
-/// advantage, each named reward), `eval.csv`, `metrics.csv`, and the images as `samples/step-K/P-S.png` and
-/// `eval/step-K/LINE.png`. Reads one step at a time, so a long run exports in bounded memory.
+/// advantage, each named reward), `eval.csv`, `metrics.csv`, `curves.csv` (one row per step: the rollout reward's
+/// statistics, the eval's accuracies, score and noise, the objective's metrics, the step's seconds), and the images
+/// as `samples/step-K/P-S.png` and `eval/step-K/LINE.png`. Reads one step at a time, so a long run exports in bounded memory.
 public struct RunExport {
     public let connection: Connection
 
@@ -60,7 +61,55 @@ public struct RunExport {
             counts.metrics += 1
         }
         try metrics.write(toFile: folder + "/metrics.csv", atomically: true, encoding: .utf8)
+        try curves(runID: run.id).write(toFile: folder + "/curves.csv", atomically: true, encoding: .utf8)
         return counts
+    }
+
+    /// Metrics copied into `curves.csv`.
+    static let curveMetrics = ["loss", "approx_kl", "kl", "clip_fraction", "grad_norm"]
+
+    /// One row per step with a value: reward_mean/std/p10/p90 (the weighted total trained on), eval_strict,
+    /// eval_accuracy, eval_score (mean partial score), eval_noise, eval_strict_<category> per category, the
+    /// objective's metrics, step_seconds and queue_seconds. Empty where a step has no such value.
+    func curves(runID: Int64) throws -> String {
+        var table: [Int: [String: Double]] = [:]
+        var categories: Set<String> = []
+        for r in try connection.execute(ViewStatements.rewardStatistics(runID: runID, reward: "total")).rows {
+            let step = try r.int("step")
+            for c in ["mean", "std", "p10", "p90"] { table[step, default: [:]]["reward_" + c] = try r.double(c) }
+        }
+        for r in try connection.execute(ViewStatements.evalCurve(runID: runID)).rows {
+            let step = try r.int("step"), category = try r.string("category")
+            if category == "overall" {
+                table[step, default: [:]]["eval_strict"] = try r.double("strict")
+                table[step, default: [:]]["eval_accuracy"] = try r.optionalDouble("accuracy")
+                table[step, default: [:]]["eval_noise"] = try r.optionalDouble("noise")
+            } else {
+                categories.insert(category)
+                table[step, default: [:]]["eval_strict_" + category] = try r.double("strict")
+            }
+        }
+        for r in try connection.execute(ViewStatements.evalRewardMean(runID: runID, reward: "score")).rows {
+            table[try r.int("step"), default: [:]]["eval_score"] = try r.double("mean")
+        }
+        let names = Self.curveMetrics.joined(separator: ",")
+        for r in try connection.execute(ViewStatements.metrics(runID: runID, names: names)).rows {
+            table[try r.int("step"), default: [:]][try r.string("name")] = try r.double("value")
+        }
+        for r in try connection.execute(ViewStatements.stepTimings(runID: runID)).rows {
+            let step = try r.int("step")
+            table[step, default: [:]]["step_seconds"] = try r.optionalDouble("step_seconds")
+            table[step, default: [:]]["queue_seconds"] = try r.optionalDouble("queue_seconds")
+        }
+        let columns = ["reward_mean", "reward_std", "reward_p10", "reward_p90", "eval_strict", "eval_accuracy",
+                       "eval_score", "eval_noise"] + categories.sorted().map { "eval_strict_" + $0 }
+            + Self.curveMetrics + ["step_seconds", "queue_seconds"]
+        var text = (["step"] + columns).joined(separator: ",") + "\n"
+        for step in table.keys.sorted() {
+            let row = table[step]!
+            text += ([String(step)] + columns.map { CSV.number(row[$0]) }).joined(separator: ",") + "\n"
+        }
+        return text
     }
 }
 

@@ -10,6 +10,8 @@ public struct CategoryResult: Sendable, Equatable {
     public var strict = 0.0
     public var accuracy = 0.0
     public var score = 0.0
+    /// Mean residual background noise of the images (`NoiseMetric`; 0 for clean images).
+    public var noise = 0.0
 }
 
 /// An evaluation: deterministic sampling of every prompt line with fixed seeds, scored by the reward that fits the
@@ -23,6 +25,12 @@ public struct EvaluationReport: Sendable {
     public var overallStrict: Double {
         let c = categories.values.filter { $0.images > 0 }
         return c.isEmpty ? 0 : c.map(\.strict).reduce(0, +) / Double(c.count)
+    }
+
+    /// Mean residual noise over all images.
+    public var meanNoise: Double {
+        let n = categories.values.map(\.images).reduce(0, +)
+        return n == 0 ? 0 : categories.values.map { $0.noise * Double($0.images) }.reduce(0, +) / Double(n)
     }
 
     /// Mean of the per-category standard accuracies.
@@ -43,6 +51,8 @@ public struct EvaluatedSample: Sendable {
     public var score: Double
     public var strict: Double
     public var accuracy: Double
+    /// Residual background noise of the image (`NoiseMetric`).
+    public var noise: Double
 }
 
 public enum Evaluation {
@@ -74,7 +84,7 @@ public enum Evaluation {
             let s = try reward.score(input)
             let strict = s.details["strict"] ?? 0
             return EvaluatedSample(index: i, sample: j, entry: entry, image: image, score: s.value, strict: strict,
-                                   accuracy: s.details["accuracy"] ?? strict)
+                                   accuracy: s.details["accuracy"] ?? strict, noise: try NoiseMetric().score(input).value)
         }
     }
 
@@ -88,12 +98,13 @@ public enum Evaluation {
             r.strict += s.strict
             r.accuracy += s.accuracy
             r.score += s.score
+            r.noise += s.noise
             sums[s.entry.category] = r
         }
         for (c, r) in sums {
             let n = Double(r.images)
             report.categories[c] = CategoryResult(images: r.images, strict: r.strict / n, accuracy: r.accuracy / n,
-                                                  score: r.score / n)
+                                                  score: r.score / n, noise: r.noise / n)
         }
         return report
     }

@@ -12,8 +12,9 @@ extension FlowCPS {
             discussion: """
             Each step starts exactly on schedule with a perfect velocity (Theorem 1's setting); the table gives the \
             ideal level σ_{i+1}, the level the step leaves, and the accumulated error √Σ(N_i² − σ_{i+1}²). \
-            --sampler and --noise take comma-separated lists; every combination becomes a series.
+            --sampler and --noise take comma-separated lists; every combination becomes a series. --series names             the series one by one instead (sampler:noise, comma-separated).
             Example: flowcps noise-level --sampler flow-sde --noise 0.3,0.5,0.7,1.0 --steps 16 --shift 1 --plot fig2.svg
+            Example: flowcps noise-level --series flow-sde:0.7,dance-sde:0.3,cps:0.7 --steps 10 --plot fig2-10.svg
             """
         )
 
@@ -22,6 +23,9 @@ extension FlowCPS {
 
         @Option(help: "Noise parameter(s): a for flow-sde, η for dance-sde and cps (comma-separated).")
         var noise: String = "0.7"
+
+        @Option(help: "Series sampler:noise, comma-separated (e.g. flow-sde:0.7,cps:0.7); replaces --sampler/--noise.")
+        var series: String?
 
         @Option(help: "Number of steps.")
         var steps: Int = 16
@@ -46,20 +50,12 @@ extension FlowCPS {
             do { timeGrid = try TimeGrid(gridKind, steps: steps, shift: shift) } catch let e as SamplingError {
                 throw InputError(e.message)
             }
-            let noises = try noise.split(separator: ",").map { text -> Double in
-                guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else {
-                    throw InputError("--noise: \"\(text)\" is not a number")
-                }
-                return v
-            }
             var reports: [NoiseLevelReport] = []
-            for name in sampler.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                for n in noises {
-                    do {
-                        reports.append(try NoiseLevelReport(sampler: SamplerKind(name: name, noise: n), grid: timeGrid))
-                    } catch let e as SamplingError {
-                        throw InputError(e.message)
-                    }
+            for (name, n) in try pairs() {
+                do {
+                    reports.append(try NoiseLevelReport(sampler: SamplerKind(name: name, noise: n), grid: timeGrid))
+                } catch let e as SamplingError {
+                    throw InputError(e.message)
                 }
             }
             if reports.isEmpty { throw InputError("no sampler given") }
@@ -72,6 +68,26 @@ extension FlowCPS {
             } else {
                 for r in reports { printTable(r) }
             }
+        }
+
+        /// The (sampler, noise) pairs: `--series` in order, or every combination of `--sampler` and `--noise`.
+        private func pairs() throws -> [(String, Double)] {
+            func number(_ text: Substring, _ option: String) throws -> Double {
+                guard let v = Double(text.trimmingCharacters(in: .whitespaces)) else {
+                    throw InputError("\(option): \"\(text)\" is not a number")
+                }
+                return v
+            }
+            if let series {
+                return try series.split(separator: ",").map { item in
+                    let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+                    guard parts.count == 2 else { throw InputError("--series: \"\(item)\" is not sampler:noise") }
+                    return (parts[0].trimmingCharacters(in: .whitespaces), try number(parts[1], "--series"))
+                }
+            }
+            let noises = try noise.split(separator: ",").map { try number($0, "--noise") }
+            return sampler.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .flatMap { name in noises.map { (name, $0) } }
         }
 
         private func label(_ r: NoiseLevelReport) -> String {

@@ -20,6 +20,10 @@ struct NoiseLevelCLITests {
         #expect(ideal?.count == 10 && ideal == perStep && o?["accumulated_error"] as? Double == 0)
         let many = try CLI.run(["noise-level", "--sampler", "flow-sde,dance-sde", "--noise", "0.3,0.7", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(many.stdout.utf8)) as? [Any])?.count == 4)
+        let listed = try CLI.run(["noise-level", "--series", "flow-sde:0.3,dance-sde:0.3,cps:0.7", "--json"])
+        let objects = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
+        #expect(objects?.map { $0["sampler"] as? String ?? "" } == ["flow-sde", "dance-sde", "cps"])
+        #expect(objects?.map { $0["noise"] as? Double ?? -1 } == [0.3, 0.3, 0.7])
     }
 
     @Test func plotsAreWrittenAsSVGOrPNG() throws {
@@ -38,7 +42,8 @@ struct NoiseLevelCLITests {
                                (["--sampler", "flow-sde", "--noise", "0"], "> 0"),
                                (["--steps", "0"], "steps"), (["--shift", "0"], "shift"), (["--shift=-2"], "shift"),
                                (["--sampler", "ddpm"], "unknown sampler"), (["--noise", "x"], "not a number"),
-                               (["--grid", "karras"], "unknown grid"), (["--plot", "/tmp/fig.jpg"], ".svg or .png")] {
+                               (["--grid", "karras"], "unknown grid"),
+                               (["--series", "cps"], "sampler:noise"), (["--series", "cps:x"], "not a number"), (["--plot", "/tmp/fig.jpg"], ".svg or .png")] {
             let r = try CLI.run(["noise-level"] + args)
             #expect(r.status == 2 && r.stderr.contains(needle) && r.stderr.split(separator: "\n").count == 1,
                     "\(args): \(r.status) \(r.stderr)")

@@ -50,6 +50,30 @@ struct PipelineCLITests {
             let grid = try PNGCodec.read(from: "\(dir)/grids/rep-step-\(step).png")
             #expect(grid.width > 64 && grid.height > 64)
         }
+        // The exported curves agree with the exported samples: step 0's reward mean, each step's eval strict
+        // (GenEval's overall: the mean of the categories' accuracies).
+        let export = try CLI.temporaryDirectory() + "/export"
+        #expect(try cluster.flowcps(["run", "export", "rep", "--out", export, "--no-images"]).status == 0)
+        let curves = try String(contentsOfFile: export + "/curves.csv", encoding: .utf8).split(separator: "\n")
+            .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = curves[0]
+        #expect(Array(header.prefix(9)) == ["step", "reward_mean", "reward_std", "reward_p10", "reward_p90", "eval_strict",
+                                            "eval_accuracy", "eval_score", "eval_noise"])
+        #expect(curves.dropFirst().map { $0[0] } == ["0", "1"])
+        func cell(_ step: Int, _ column: String) -> Double? { Double(curves[step + 1][header.firstIndex(of: column)!]) }
+        let rewards = try String(contentsOfFile: export + "/samples.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",") }.filter { $0[0] == "0" }.map { Double($0[6])! }
+        #expect(abs(cell(0, "reward_mean")! - rewards.reduce(0, +) / Double(rewards.count)) < 1e-9)
+        #expect(cell(1, "reward_mean") == nil && cell(0, "loss") != nil && cell(0, "step_seconds")! > 0)
+        let evals = try String(contentsOfFile: export + "/eval.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ",") }
+        for step in [0, 1] {
+            var byCategory: [String: [Double]] = [:]
+            for e in evals where e[0] == "\(step)" { byCategory[String(e[2]), default: []].append(Double(e[4])!) }
+            let strict = byCategory.values.map { $0.reduce(0, +) / Double($0.count) }.reduce(0, +) / Double(byCategory.count)
+            #expect(abs(cell(step, "eval_strict")! - strict) < 1e-9)
+            #expect(cell(step, "eval_noise")! >= 0 && (0...1).contains(cell(step, "eval_score")!))
+        }
         let missing = try cluster.flowcps(["report", "nope", "--out", dir])
         #expect(missing.status == 2 && missing.stderr.contains("no run named \"nope\""), "\(missing.stderr)")
     }

@@ -20,16 +20,13 @@ enum EvalJob {
                                              config: try config.evalSamplerConfig(), guidance: config.eval.guidance,
                                              seed: config.eval.seed)
         let rewards = try env.config.weightedRewards()
-        let noise = try RewardRegistry.reward(named: "noise")
         let rows = try samples.map { s in
             // GenEval's verdict, every reward of the run and their weighted total, and the residual noise.
             var values = ["score": s.score, "strict": s.strict, "accuracy": s.accuracy]
             let combined = try rewards.score(image: s.image, prompt: s.entry.prompt)
             for r in combined.rewards { values[r.name] = r.score.value }
             values["total"] = combined.total
-            if values["noise"] == nil {
-                values["noise"] = try noise.score(try RewardInput(image: s.image, prompt: s.entry.prompt)).value
-            }
+            values["noise"] = s.noise
             let json = "{" + values.sorted { $0.key < $1.key }
                 .map { "\"\($0.key)\": \(String(format: "%.17g", $0.value))" }.joined(separator: ", ") + "}"
             return (s, try PNGCodec.encode(s.image), json)

@@ -30,4 +30,19 @@ public enum ViewStatements {
         WHERE run_id = \(runID) AND step_seconds IS NOT NULL ORDER BY step
         """
     }
+
+    /// Rollout reward statistics per step of one reward, with the standard deviation (the exported curves).
+    public static func rewardStatistics(runID: Int64, reward: String) -> SQL {
+        """
+        SELECT step, mean, std, p10, p90 FROM reward_curve WHERE run_id = \(runID) AND reward = \(reward) ORDER BY step
+        """
+    }
+
+    /// Mean of one reward over each evaluation's images (`score`: the geneval or ocr partial score).
+    public static func evalRewardMean(runID: Int64, reward: String) -> SQL {
+        """
+        SELECT step, avg(value) AS mean FROM eval_rewards WHERE run_id = \(runID) AND reward = \(reward)
+        GROUP BY step ORDER BY step
+        """
+    }
 }

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Markdown tables for docs/RESULTS.md from the files ops/bench/reproduce writes (standard library only).
+
+Usage: results_tables.py figure2|figure1|convergence FOLDER
+"""
+import csv
+import glob
+import json
+import math
+import os
+import sys
+
+CATEGORIES = ["single_object", "two_object", "counting", "colors", "position", "color_attr"]
+# Stated targets of the convergence table: the rollout reward's 9-step mean this far above the run's own steps 0-9,
+# and the eval (overall strict accuracy, or mean score for ocr) this far above the base model's.
+REWARD_GAIN = 0.05
+EVAL_GAIN = 0.05
+
+
+def fmt(v, digits=3):
+    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.{digits}f}"
+
+
+def label(o):
+    names = {"flow-sde": "Flow-SDE a", "dance-sde": "Dance-SDE η", "cps": "CPS η"}
+    return f"{names.get(o['sampler'], o['sampler'])}={o['noise']:g}"
+
+
+def figure2(folder):
+    for name, title in [("noise-level-16", "16 steps, shift 1 (linspace)"), ("noise-level-10", "10 steps, shift 1 (linspace)"),
+                        ("noise-level-10-sd3", "10 steps, shift 3 (sd3 grid: the training setting)")]:
+        with open(os.path.join(folder, name + ".json")) as f:
+            series = json.load(f)
+        print(f"**{title}** — noise level the last two steps leave (ideal: σ of the grid, 0 at the end) and the "
+              f"accumulated error √Σ(N²−σ²)\n")
+        print("| sampler | step N−1 (ideal " + fmt(series[0]["ideal"][-2], 4) + ") | last step (ideal 0) | accumulated error |")
+        print("|---|---|---|---|")
+        for o in series:
+            print(f"| {label(o)} | {fmt(o['per_step'][-2], 4)} | {fmt(o['per_step'][-1], 4)} | {fmt(o['accumulated_error'], 4)} |")
+        print()
+
+
+def figure1(folder):
+    rows = []
+    for path in sorted(glob.glob(os.path.join(folder, "*.json"))):
+        name = os.path.basename(path)[:-5]
+        with open(path) as f:
+            o = json.load(f)
+        sampler, _, noise = name.rpartition("-")
+        if name.startswith("ode-"):
+            sampler, noise = f"ODE, {name[4:]} steps", ""
+        else:
+            sampler = {"flow-sde": "Flow-SDE a", "cps": "CPS η"}[sampler]
+        rows.append((0 if name.startswith("ode") else 1, name, sampler, noise, o))
+    rows.sort(key=lambda r: (r[0], r[2], r[3]))
+    print("| sampler | noise | residual noise | GenEval strict | accuracy | " + " | ".join(CATEGORIES) + " | grid |")
+    print("|---|---|---|---|---|" + "---|" * len(CATEGORIES) + "---|")
+    for _, name, sampler, noise, o in rows:
+        cats = o["categories"]
+        print(f"| {sampler} | {noise} | {fmt(o['noise'], 4)} | {fmt(o['overall_strict'])} | {fmt(o['overall_accuracy'])} | "
+              + " | ".join(fmt(cats.get(c, {}).get("strict")) for c in CATEGORIES) + f" | [png]({name}.png) |")
+
+
+def read_curves(path):
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    def col(name):
+        return [(int(r["step"]), float(r[name])) for r in rows if r.get(name, "") != ""]
+    return col
+
+
+def first_reaching(points, target):
+    for step, v in points:
+        if v >= target - 1e-12:
+            return step
+    return None
+
+
+def moving_mean(points, window=9):
+    half = window // 2
+    out = []
+    for i, (s, _) in enumerate(points):
+        lo, hi = max(0, i - half), min(len(points), i + half + 1)
+        out.append((s, sum(v for _, v in points[lo:hi]) / (hi - lo)))
+    return out
+
+
+def convergence(folder):
+    runs = sorted(d for d in os.listdir(folder) if os.path.isfile(os.path.join(folder, d, "curves.csv")))
+    if not runs:
+        print("(no exported runs yet)")
+        return
+    print(f"Targets: rollout reward (9-step mean) ≥ the run's mean over steps 0–9 + {REWARD_GAIN}; eval ≥ the base "
+          f"model's (step 0) + {EVAL_GAIN} (strict accuracy for geneval, mean score for ocr). Wall time: the sum of "
+          "the steps' seconds up to that step.\n")
+    print("| run | steps | reward 0–9 → last 10 | reward target at step (wall s) | eval metric | eval at 0 → best (step) → last "
+          "| eval target at step (wall s) | eval image noise (last) | wall time |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    finals = {}
+    for run in runs:
+        col = read_curves(os.path.join(folder, run, "curves.csv"))
+        reward, seconds = col("reward_mean"), dict(col("step_seconds"))
+        metric = "eval_score" if run.startswith("ocr") else "eval_strict"
+        ev = col(metric)
+        def wall(step):
+            return None if step is None else sum(v for s, v in seconds.items() if s <= step)
+        first10 = sum(v for _, v in reward[:10]) / max(1, len(reward[:10]))
+        last10 = sum(v for _, v in reward[-10:]) / max(1, len(reward[-10:]))
+        r_step = first_reaching(moving_mean(reward), first10 + REWARD_GAIN)
+        e_step = first_reaching(ev[1:], ev[0][1] + EVAL_GAIN) if ev else None
+        best = max(ev, key=lambda p: p[1]) if ev else None
+        noise = col("eval_noise")
+        print(f"| {run} | {reward[-1][0] + 1 if reward else 0} | {fmt(first10)} → {fmt(last10)} | "
+              f"{r_step if r_step is not None else 'not reached'} ({fmt(wall(r_step), 0)}) | {metric[5:]} | "
+              f"{fmt(ev[0][1])} → {fmt(best[1])} ({best[0]}) → {fmt(ev[-1][1])} | "
+              f"{e_step if e_step is not None else 'not reached'} ({fmt(wall(e_step), 0)}) | "
+              f"{fmt(noise[-1][1] if noise else None, 4)} | {fmt(sum(seconds.values()), 0)} s |")
+        if run.startswith("geneval"):
+            finals[run] = {c: col("eval_strict_" + c) for c in CATEGORIES}
+            finals[run]["overall"] = ev
+    if finals:
+        print("\nGenEval eval strict accuracy per category, base model (step 0) → last eval:\n")
+        print("| run | overall | " + " | ".join(CATEGORIES) + " |")
+        print("|---|---|" + "---|" * len(CATEGORIES))
+        for run, cats in finals.items():
+            cells = [f"{fmt(v[0][1])} → {fmt(v[-1][1])}" if v else "–" for v in [cats["overall"]] + [cats[c] for c in CATEGORIES]]
+            print(f"| {run} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("figure2", "figure1", "convergence"):
+        sys.exit(__doc__)
+    globals()[sys.argv[1]](sys.argv[2])
