@@ -69,7 +69,11 @@ extension FlowCPS {
                 }
                 try OutputPath.prepare(grid)
                 try PNGCodec.write(ImageGrid.render(rows), to: grid)
-                print("wrote \(grid)")
+                if json {
+                    FileHandle.standardError.write(Data("wrote \(grid)\n".utf8))
+                } else {
+                    print("wrote \(grid)")
+                }
             }
         }
     }
