@@ -39,3 +39,25 @@ public struct NoiseLevelReport: Sendable, Equatable {
         accumulatedError = zip(levels, ideal).reduce(0) { $0 + $1.0 * $1.0 - $1.1 * $1.1 }.squareRoot()
     }
 }
+
+extension NoiseLevelReport {
+    /// Monte Carlo check of `perStep` through the sampler itself: for each step, `samples` values start exactly on
+    /// schedule, x = σ_i·ε (data at 0), take one `SamplerStep` with the exact velocity v = x/σ_i and fresh noise,
+    /// and the standard deviation of the results is the level the step leaves. The start and the step noise are the
+    /// rollout's streams of the key (seed, step i, prompt 0, sample 0).
+    public static func measured(sampler: SamplerKind, grid: TimeGrid, samples: Int, seed: UInt64) throws -> [Double] {
+        try sampler.validate()
+        guard samples >= 2 else { throw SamplingError("the measurement needs at least 2 samples, got \(samples)") }
+        return (0..<grid.steps).map { i in
+            let t = grid[i], tn = grid[i + 1]
+            let key = SampleKey(seed: seed, step: i, prompt: 0, sample: 0)
+            let x = Rollout.initialNoise(key, dimension: samples, shared: false).map { Float(t) * $0 }
+            let v = x.map { $0 / Float(t) }
+            let transition = Transition(kind: sampler, sigma: t, sigmaNext: tn, sigmaOne: grid[min(1, grid.steps)])
+            let z = transition.isStochastic ? Rollout.stepNoise(key, timestep: i, dimension: samples) : nil
+            let next = SamplerStep.apply(transition, kind: sampler, x: x, v: v, noise: z, form: .original).next
+            let mean = next.reduce(0.0) { $0 + Double($1) } / Double(samples)
+            return (next.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(samples - 1)).squareRoot()
+        }
+    }
+}

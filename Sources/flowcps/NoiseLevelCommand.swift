@@ -36,6 +36,9 @@ extension FlowCPS {
         @Option(help: "Grid: linspace (the authors' notebook) or sd3 (diffusers' scheduler).")
         var grid: String = "linspace"
 
+        @Option(help: "Also measure each step's level by Monte Carlo through the sampler with this many values (0: no).")
+        var measure = 0
+
         @Flag(help: "Print JSON: one object (several: an array) with ideal, per_step and accumulated_error.")
         var json = false
 
@@ -50,10 +53,17 @@ extension FlowCPS {
             do { timeGrid = try TimeGrid(gridKind, steps: steps, shift: shift) } catch let e as SamplingError {
                 throw InputError(e.message)
             }
-            var reports: [NoiseLevelReport] = []
+            if measure != 0 && !(2...10_000_000).contains(measure) {
+                throw InputError("--measure must be 0 or in 2…10000000, got \(measure)")
+            }
+            var reports: [NoiseLevelReport] = [], measured: [[Double]] = []
             for (name, n) in try pairs() {
                 do {
-                    reports.append(try NoiseLevelReport(sampler: SamplerKind(name: name, noise: n), grid: timeGrid))
+                    let kind = try SamplerKind(name: name, noise: n)
+                    reports.append(try NoiseLevelReport(sampler: kind, grid: timeGrid))
+                    if measure > 0 {
+                        measured.append(try NoiseLevelReport.measured(sampler: kind, grid: timeGrid, samples: measure, seed: 0))
+                    }
                 } catch let e as SamplingError {
                     throw InputError(e.message)
                 }
@@ -61,12 +71,13 @@ extension FlowCPS {
             if reports.isEmpty { throw InputError("no sampler given") }
             if let plot { try writePlot(reports, to: plot) }
             if json {
-                let objects = reports.map(jsonObject)
+                var objects = reports.map(jsonObject)
+                for i in measured.indices { objects[i]["measured"] = measured[i] }
                 let value: Any = objects.count == 1 ? objects[0] : objects
                 let data = try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                for r in reports { printTable(r) }
+                for (i, r) in reports.enumerated() { printTable(r, measured: i < measured.count ? measured[i] : nil) }
             }
         }
 
@@ -99,11 +110,12 @@ extension FlowCPS {
             }
         }
 
-        private func printTable(_ r: NoiseLevelReport) {
+        private func printTable(_ r: NoiseLevelReport, measured: [Double]?) {
             print("\(label(r)), \(r.grid.steps) steps, shift \(LineChart.formatted(r.grid.shift)) (\(r.grid.kind.rawValue) grid)")
-            print("step   ideal     actual    excess")
+            print("step   ideal     actual    excess" + (measured == nil ? "" : "     measured (Monte Carlo, \(measure) values)"))
             for i in r.ideal.indices {
-                print(String(format: "%4d   %.4f    %.4f    %+.4f", i + 1, r.ideal[i], r.perStep[i], r.perStep[i] - r.ideal[i]))
+                print(String(format: "%4d   %.4f    %.4f    %+.4f", i + 1, r.ideal[i], r.perStep[i], r.perStep[i] - r.ideal[i])
+                      + (measured.map { String(format: "    %.4f", $0[i]) } ?? ""))
             }
             print(String(format: "accumulated error %.4f\n", r.accumulatedError))
         }

@@ -24,6 +24,11 @@ struct NoiseLevelCLITests {
         let objects = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
         #expect(objects?.map { $0["sampler"] as? String ?? "" } == ["flow-sde", "dance-sde", "cps"])
         #expect(objects?.map { $0["noise"] as? Double ?? -1 } == [0.3, 0.3, 0.7])
+        let measured = try CLI.run(["noise-level", "--sampler", "flow-sde", "--measure", "50000", "--json"])
+        let m = try JSONSerialization.jsonObject(with: Data(measured.stdout.utf8)) as? [String: Any]
+        let theory = m?["per_step"] as? [Double] ?? [], mc = m?["measured"] as? [Double] ?? []
+        #expect(theory.count == 16 && mc.count == 16)
+        for (a, b) in zip(theory, mc) { #expect(abs(a - b) < 0.03 * a, "\(a) vs \(b)") }
     }
 
     @Test func plotsAreWrittenAsSVGOrPNG() throws {
@@ -43,7 +48,7 @@ struct NoiseLevelCLITests {
                                (["--steps", "0"], "steps"), (["--shift", "0"], "shift"), (["--shift=-2"], "shift"),
                                (["--sampler", "ddpm"], "unknown sampler"), (["--noise", "x"], "not a number"),
                                (["--grid", "karras"], "unknown grid"),
-                               (["--series", "cps"], "sampler:noise"), (["--series", "cps:x"], "not a number"), (["--plot", "/tmp/fig.jpg"], ".svg or .png")] {
+                               (["--series", "cps"], "sampler:noise"), (["--measure", "1"], "--measure"), (["--series", "cps:x"], "not a number"), (["--plot", "/tmp/fig.jpg"], ".svg or .png")] {
             let r = try CLI.run(["noise-level"] + args)
             #expect(r.status == 2 && r.stderr.contains(needle) && r.stderr.split(separator: "\n").count == 1,
                     "\(args): \(r.status) \(r.stderr)")
