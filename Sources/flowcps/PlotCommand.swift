@@ -9,7 +9,7 @@ extension FlowCPS {
         static let configuration = CommandConfiguration(
             abstract: "Plot columns of CSV files (e.g. exported curves.csv) as one .svg or .png line chart.",
             discussion: """
-            Each series is LABEL=FILE[+FILE…][@COLUMN]: several files are averaged at the x values all of them have \
+            Each series is LABEL=FILE[+FILE…][@COLUMN] (the last "=" ends the label): several files are averaged at the x values all of them have \
             (seeds of one setting); @COLUMN overrides --y for that series. Rows whose y cell is empty are skipped.
             Example: flowcps plot --out reward.svg --y reward_mean --smooth 5 \
             "CPS=runs/a/curves.csv+runs/b/curves.csv" "Flow-SDE=runs/c/curves.csv"
@@ -85,7 +85,8 @@ struct SeriesSpec {
     let column: String
 
     init(_ spec: String, defaultColumn: String?) throws {
-        guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex else {
+        // The last "=" ends the label, so labels may hold "=" (η=0.7); file names may not.
+        guard let eq = spec.lastIndex(of: "="), eq != spec.startIndex else {
             throw InputError("series \"\(spec)\": expected LABEL=FILE[+FILE…][@COLUMN]")
         }
         label = String(spec[..<eq])

@@ -9,11 +9,11 @@ struct PlotCLITests {
         try "step,r,q\n0,1,7\n1,2,8\n2,,9\n".write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
         try "step,r\n0,3\n1,4\n2,5\n3,6\n".write(toFile: dir + "/b.csv", atomically: true, encoding: .utf8)
         let r = try CLI.run(["plot", "--out", dir + "/f.svg", "--y", "r", "--title", "T", "--table",
-                             "both=\(dir)/a.csv+\(dir)/b.csv", "b, alone=\(dir)/b.csv", "q=\(dir)/a.csv@q"])
+                             "both=\(dir)/a.csv+\(dir)/b.csv", "b, η=1=\(dir)/b.csv", "q=\(dir)/a.csv@q"])
         #expect(r.status == 0, "\(r.stderr)")
         // both: mean of a and b at steps 0 and 1 only (a has no r at step 2); q: a's own column.
         let lines = r.stdout.split(separator: "\n").map(String.init)
-        #expect(Array(lines.prefix(5)) == ["step,both,\"b, alone\",q", "0,2.0,3.0,7.0", "1,3.0,4.0,8.0",
+        #expect(Array(lines.prefix(5)) == ["step,both,\"b, η=1\",q", "0,2.0,3.0,7.0", "1,3.0,4.0,8.0",
                                            "2,,5.0,9.0", "3,,6.0,"])
         let svg = try String(contentsOfFile: dir + "/f.svg", encoding: .utf8)
         #expect(svg.hasPrefix("<svg") && svg.contains("both") && svg.contains(">T<"))
