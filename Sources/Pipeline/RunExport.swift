@@ -4,7 +4,8 @@ import Store
 /// Writes a run's results as files: `config.yaml`, `samples.csv` (every rollout sample: prompt, seed, total reward,
 /// advantage, each named reward), `eval.csv`, `metrics.csv`, `curves.csv` (one row per step: the rollout reward's
 /// statistics, the eval's accuracies, score and noise, the objective's metrics, the step's seconds), and the images
-/// as `samples/step-K/P-S.png` and `eval/step-K/LINE.png`. Reads one step at a time, so a long run exports in bounded memory.
+/// as `samples/step-K/P-S.png` and `eval/step-K/LINE.png`. Reads one step at a time, so a long run exports in
+/// bounded memory.
 public struct RunExport {
     public let connection: Connection
 
