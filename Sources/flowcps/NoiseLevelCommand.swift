@@ -45,6 +45,9 @@ extension FlowCPS {
         @Option(help: "Write the figure to this .svg or .png file.")
         var plot: String?
 
+        @Option(help: "Also write the excess over the schedule, N_i − σ_{i+1}, per step to this .svg or .png file.")
+        var plotExcess: String?
+
         func run() throws {
             guard let gridKind = TimeGrid.Kind(rawValue: grid) else {
                 throw InputError("unknown grid \"\(grid)\"; grids: \(TimeGrid.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -69,7 +72,8 @@ extension FlowCPS {
                 }
             }
             if reports.isEmpty { throw InputError("no sampler given") }
-            if let plot { try writePlot(reports, to: plot) }
+            if let plot { try writePlot(reports, to: plot, excess: false) }
+            if let plotExcess { try writePlot(reports, to: plotExcess, excess: true) }
             if json {
                 var objects = reports.map(jsonObject)
                 for i in measured.indices { objects[i]["measured"] = measured[i] }
@@ -126,15 +130,18 @@ extension FlowCPS {
              "accumulated_error": r.accumulatedError]
         }
 
-        private func writePlot(_ reports: [NoiseLevelReport], to path: String) throws {
+        /// The levels per step against the ideal, or (`excess`) their excess over the ideal, which shows the end of
+        /// the chain where the levels themselves are all near 0.
+        private func writePlot(_ reports: [NoiseLevelReport], to path: String, excess: Bool) throws {
             let first = reports[0]
-            var series = [LineSeries(name: "ideal", points: first.ideal.enumerated().map { (Double($0.offset + 1), $0.element) },
-                                     dashed: true)]
-            for r in reports {
-                series.append(LineSeries(name: label(r), points: r.perStep.enumerated().map { (Double($0.offset + 1), $0.element) }))
+            func points(_ values: [Double]) -> [(x: Double, y: Double)] {
+                values.enumerated().map { (Double($0.offset + 1), $0.element - (excess ? first.ideal[$0.offset] : 0)) }
             }
-            let chart = LineChart(title: "Noise level per step (\(first.grid.steps) steps, shift \(LineChart.formatted(first.grid.shift)))",
-                                  xLabel: "step", yLabel: "noise level", series: series)
+            var series = [LineSeries(name: "ideal", points: points(first.ideal), dashed: true)]
+            for r in reports { series.append(LineSeries(name: label(r), points: points(r.perStep))) }
+            let what = excess ? "Excess noise over the schedule" : "Noise level per step"
+            let chart = LineChart(title: "\(what) (\(first.grid.steps) steps, shift \(LineChart.formatted(first.grid.shift)))",
+                                  xLabel: "step", yLabel: excess ? "level above the ideal" : "noise level", series: series)
             try OutputPath.prepare(path)
             if path.lowercased().hasSuffix(".svg") {
                 do { try Data(chart.svg().utf8).write(to: URL(fileURLWithPath: path)) } catch {
@@ -143,7 +150,7 @@ extension FlowCPS {
             } else if path.lowercased().hasSuffix(".png") {
                 try PNGCodec.write(chart.raster(), to: path)
             } else {
-                throw InputError("--plot must end in .svg or .png, got \(path)")
+                throw InputError("\(excess ? "--plot-excess" : "--plot") must end in .svg or .png, got \(path)")
             }
         }
     }

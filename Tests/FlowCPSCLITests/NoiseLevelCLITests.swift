@@ -39,6 +39,10 @@ struct NoiseLevelCLITests {
         let text = try String(contentsOfFile: dir + "/f.svg", encoding: .utf8)
         #expect(text.hasPrefix("<svg") && text.contains("Flow-SDE a=0.7") && text.contains("ideal"))
         #expect(try CLI.run(["noise-level", "--plot", dir + "/f.png"]).status == 0)
+        let excess = try CLI.run(["noise-level", "--series", "flow-sde:0.7,cps:0.7", "--plot-excess", dir + "/e.svg"])
+        #expect(excess.status == 0)
+        let e = try String(contentsOfFile: dir + "/e.svg", encoding: .utf8)
+        #expect(e.contains("Excess noise over the schedule") && e.contains("CPS η=0.7"))
         #expect(try PNGCodec.read(from: dir + "/f.png").width == 720)
     }
 
@@ -48,7 +52,8 @@ struct NoiseLevelCLITests {
                                (["--steps", "0"], "steps"), (["--shift", "0"], "shift"), (["--shift=-2"], "shift"),
                                (["--sampler", "ddpm"], "unknown sampler"), (["--noise", "x"], "not a number"),
                                (["--grid", "karras"], "unknown grid"),
-                               (["--series", "cps"], "sampler:noise"), (["--measure", "1"], "--measure"), (["--series", "cps:x"], "not a number"), (["--plot", "/tmp/fig.jpg"], ".svg or .png")] {
+                               (["--series", "cps"], "sampler:noise"), (["--measure", "1"], "--measure"), (["--series", "cps:x"], "not a number"), (["--plot", "/tmp/fig.jpg"], ".svg or .png"),
+                               (["--plot-excess", "/tmp/fig.jpg"], "--plot-excess")] {
             let r = try CLI.run(["noise-level"] + args)
             #expect(r.status == 2 && r.stderr.contains(needle) && r.stderr.split(separator: "\n").count == 1,
                     "\(args): \(r.status) \(r.stderr)")
