@@ -115,8 +115,9 @@ public struct RunExport {
 }
 
 /// RFC 4180 fields.
-enum CSV {
-    static func field(_ s: String) -> String {
+public enum CSV {
+    /// `s` quoted (and its quotes doubled) when it holds a comma, quote or line break.
+    public static func field(_ s: String) -> String {
         s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }

@@ -130,11 +130,7 @@ public struct Schedules {
 
     /// The run a schedule submits at `due`: `<schedule>-<yyyyMMdd>T<HHmm>Z`.
     static func runName(_ schedule: String, due: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd'T'HHmm'Z'"
-        return "\(schedule)-\(f.string(from: due))"
+        "\(schedule)-\(UTCTime.string(due, "yyyyMMdd'T'HHmm'Z'"))"
     }
 
     /// Schedule names follow run names' rules, with room for the due time's suffix.

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Store
 
 /// A self-contained HTML page (inline SVG charts, PNG grids as data URIs, inline CSS, no scripts) for one run, or
 /// for several runs with their curves overlaid.
@@ -35,7 +36,7 @@ public struct HTMLReport {
         .note { color: #666; font-size: 13px; }
         </style></head><body>
         <h1>FlowCPS report: \(esc(runs.map(\.name).joined(separator: " vs ")))</h1>
-        <p class="note">Generated \(esc(HTMLReport.timestamp(generated))). Eval: deterministic ODE sampling on the
+        <p class="note">Generated \(esc(UTCTime.minutes(generated))). Eval: deterministic ODE sampling on the
         eval prompts with fixed seeds; strict = every GenEval check of the prompt passed.</p>
 
         """
@@ -159,14 +160,6 @@ public struct HTMLReport {
         guard e.count > 1, let a = e.first, let b = e.last else { return "<td>–</td>" }
         let d = b.y - a.y
         return String(format: "<td class=\"%@\">%+.3f</td>", d > 0 ? "up" : d < 0 ? "down" : "", d)
-    }
-
-    static func timestamp(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return f.string(from: d)
     }
 }
 

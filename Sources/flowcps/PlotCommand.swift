@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Pipeline
 
 extension FlowCPS {
     /// `flowcps plot`: line charts of columns of CSV files (e.g. the `curves.csv` of `flowcps run export`), with
@@ -57,7 +58,7 @@ extension FlowCPS {
             if table {
                 let xs = Set(lines.flatMap { $0.points.map(\.x) }).sorted()
                 let values = lines.map { Dictionary($0.points.map { ($0.x, $0.y) }, uniquingKeysWith: { a, _ in a }) }
-                print(([x] + lines.map { CSVTable.field($0.name) }).joined(separator: ","))
+                print(([x] + lines.map { CSV.field($0.name) }).joined(separator: ","))
                 for v in xs {
                     print(([LineChart.formatted(v)] + values.map { $0[v].map { String($0) } ?? "" }).joined(separator: ","))
                 }
@@ -133,12 +134,6 @@ struct CSVTable {
             out[xv] = yv
         }
         return out
-    }
-
-    /// A field quoted when it must be.
-    static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// Splits CSV text into records of fields.

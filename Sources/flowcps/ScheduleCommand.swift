@@ -33,7 +33,7 @@ struct ScheduleCommand: ParsableCommand {
             do { schedule = try CronSchedule(cron) } catch let e as CronError { throw ValidationError("--cron: \(e)") }
             let config = try RunConfigFile.load(path: file, overrides: overrides)
             let s = try Schedules(connection: try DB.connect()).add(name: name, cron: schedule, config: config)
-            print("scheduled \(s.name) (\(s.cron), UTC); next run \(s.nextDue.map(ScheduleCommand.format) ?? "never")")
+            print("scheduled \(s.name) (\(s.cron), UTC); next run \(s.nextDue.map(UTCTime.minutes) ?? "never")")
         }
     }
 
@@ -43,8 +43,8 @@ struct ScheduleCommand: ParsableCommand {
             let all = try Schedules(connection: try DB.connect()).list()
             if all.isEmpty { print("no schedules"); return }
             for s in all {
-                var line = "\(s.name)\t\(s.cron)\tnext \(s.nextDue.map(ScheduleCommand.format) ?? "never")"
-                if let d = s.lastDue { line += "\tlast \(ScheduleCommand.format(d))" + (s.lastRun.map { " → \($0)" } ?? "") }
+                var line = "\(s.name)\t\(s.cron)\tnext \(s.nextDue.map(UTCTime.minutes) ?? "never")"
+                if let d = s.lastDue { line += "\tlast \(UTCTime.minutes(d))" + (s.lastRun.map { " → \($0)" } ?? "") }
                 if s.missed > 0 { line += "\tmissed \(s.missed)" }
                 print(line)
             }
@@ -58,13 +58,5 @@ struct ScheduleCommand: ParsableCommand {
             try Schedules(connection: try DB.connect()).remove(name)
             print("removed schedule \(name)")
         }
-    }
-
-    static func format(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyy-MM-dd HH:mm 'UTC'"
-        return f.string(from: d)
     }
 }
