@@ -1,7 +1,7 @@
 /// The built-in rewards by name.
 public enum RewardRegistry {
     /// Every built-in reward.
-    public static let all: [any Reward] = [GenEvalReward(), OCRReward(), CompressibilityReward(), AestheticReward(),
+    public static let all: [any Reward] = [GenEvalReward(), GenEvalStrictReward(), OCRReward(), CompressibilityReward(), AestheticReward(),
                                            NoiseMetric()]
 
     /// Names of the built-in rewards.

@@ -22,6 +22,19 @@ struct CombinationTests {
         #expect(try WeightedRewards(parsing: "ocr").terms.first?.weight == 1)
     }
 
+    @Test func strictGenEvalIsTheVerdictOfTheSameRules() throws {
+        let rewards = try WeightedRewards(parsing: "geneval=1,geneval_strict=2")
+        let image = try Fixture.render("a red circle left of a blue square")
+        let right = try rewards.score(image: image, prompt: "a red circle left of a blue square")
+        #expect(right["geneval_strict"]?.value == 1)
+        #expect(abs(right.total - 3) < 1e-12)
+        let wrong = try rewards.score(image: image, prompt: "a red circle right of a blue square")
+        #expect(wrong["geneval_strict"]?.value == 0)
+        #expect(wrong["geneval"]!.value > 0.5, "partial credit stays while strict is 0")
+        #expect(abs(wrong.total - wrong["geneval"]!.value) < 1e-12)
+        #expect(wrong["geneval_strict"]?.details["score"] == wrong["geneval"]!.value)
+    }
+
     @Test func badSpecificationsAreClearErrors() {
         for (text, needle) in [("pickscore=1", "unknown reward \"pickscore\""), ("geneval=abc", "not a number"),
                                ("geneval,geneval", "given twice"), ("", "empty reward name"),
