@@ -1,8 +1,8 @@
 /// The built-in rewards by name.
 public enum RewardRegistry {
     /// Every built-in reward.
-    public static let all: [any Reward] = [GenEvalReward(), GenEvalStrictReward(), OCRReward(), CompressibilityReward(), AestheticReward(),
-                                           NoiseMetric()]
+    public static let all: [any Reward] = [GenEvalReward(), GenEvalStrictReward(), OCRReward(), CompressibilityReward(),
+                                           AestheticReward(), NoiseMetric()]
 
     /// Names of the built-in rewards.
     public static var names: [String] { all.map(\.name) }
