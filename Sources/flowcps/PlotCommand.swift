@@ -10,7 +10,8 @@ extension FlowCPS {
         static let configuration = CommandConfiguration(
             abstract: "Plot columns of CSV files (e.g. exported curves.csv) as one .svg or .png line chart.",
             discussion: """
-            Each series is LABEL=FILE[+FILE…][@COLUMN] (the last "=" ends the label): several files are averaged at the x values all of them have \
+            Each series is LABEL=FILE[+FILE…][@COLUMN] (the last "=" ends the label): \
+            several files are averaged at the x values all of them have \
             (seeds of one setting); @COLUMN overrides --y for that series. Rows whose y cell is empty are skipped.
             Example: flowcps plot --out reward.svg --y reward_mean --smooth 5 \
             "CPS=runs/a/curves.csv+runs/b/curves.csv" "Flow-SDE=runs/c/curves.csv"
