@@ -5,7 +5,8 @@ import Sampling
 
 /// Every option of an RL run (ALGORITHMS.md §3–4): the training sampler, groups, rewards, advantages, the
 /// objective and optimizer, EMA and evaluation. Field names follow the YAML file (`pipelines/*.yaml`, decoded by
-/// the Pipeline module); `validate()` checks every range and names the field of the first violation.
+/// the Pipeline module); `validate()` checks every range and names the field of the first violation. The defaults are
+/// the settings tuned for GRPO with CPS on the geneval task (docs/grpo.md, "Settings search", run search-m).
 public struct RunConfig: Sendable, Equatable {
     /// Run name (letters, digits, `-`, `_`, `.`).
     public var name = "run"
@@ -47,8 +48,8 @@ public struct RunConfig: Sendable, Equatable {
     public struct SamplerSection: Sendable, Equatable {
         /// cps, flow-sde or dance-sde.
         public var kind = "cps"
-        /// η for cps and dance-sde, a for flow-sde.
-        public var noise = 0.7
+        /// η for cps and dance-sde, a for flow-sde (0.4: the tuned CPS level of docs/grpo.md).
+        public var noise = 0.4
         public var steps = 10
         public var grid = TimeGrid.Kind.sd3
         public var shift = 3.0
@@ -67,7 +68,7 @@ public struct RunConfig: Sendable, Equatable {
         /// Samples per prompt (G).
         public var size = 8
         /// Prompts (groups) per RL step.
-        public var promptsPerStep = 8
+        public var promptsPerStep = 32
         /// Prompts per rollout job (whole groups).
         public var promptsPerShard = 2
         public init() {}
@@ -76,7 +77,7 @@ public struct RunConfig: Sendable, Equatable {
     /// Group-relative advantages.
     public struct AdvantageSection: Sendable, Equatable {
         /// `global` (Flow-GRPO's global_std) or `group`.
-        public var std = AdvantageScale.global
+        public var std = AdvantageScale.group
         /// |A| is clipped to this.
         public var clip = 5.0
         public init() {}
@@ -94,7 +95,7 @@ public struct RunConfig: Sendable, Equatable {
 
     /// The objective and optimizer.
     public struct TrainSection: Sendable, Equatable {
-        public var lr = 1e-5
+        public var lr = 3e-5
         public var schedule = LearningRateSchedule.Decay.constant
         public var warmupSteps = 0
         public var minLR = 0.0
@@ -108,7 +109,7 @@ public struct RunConfig: Sendable, Equatable {
         /// Optimizer steps per RL step (the step's samples are split into this many mini-batches).
         public var miniBatches = 2
         public var timesteps = TimestepRule.first
-        public var timestepFraction = 0.99
+        public var timestepFraction = 0.6
         /// Guided velocity in the training forward pass (required when the rollouts use guidance).
         public var cfg = false
         public init() {}
@@ -116,10 +117,10 @@ public struct RunConfig: Sendable, Equatable {
 
     /// EMA of the weights used for evaluation and saving (Flow-GRPO `ema.py`).
     public struct EMASection: Sendable, Equatable {
-        public var enabled = false
-        public var decay = 0.9
+        public var enabled = true
+        public var decay = 0.98
         /// Update every this many optimizer steps.
-        public var every = 8
+        public var every = 1
         public init() {}
     }
 
