@@ -65,7 +65,10 @@ struct RunCommand: ParsableCommand {
             print("jobs: " + ["running", "available", "pending", "completed", "failed", "cancelled"]
                 .compactMap { s in counts[s].map { "\(s) \($0)" } }.joined(separator: ", "))
             for m in try c.execute(MetricStatements.latest(runID: r.id)).rows {
-                print(String(format: "  %@ = %.4f (step %d)", try m.string("name"), try m.double("value"), try m.int("step")))
+                let v = try m.double("value")
+                // Small values (a learning rate of 3e-5, a loss of 1e-7) in scientific notation rather than 0.0000.
+                let shown = v == 0 || abs(v) >= 1e-3 ? String(format: "%.4f", v) : String(format: "%.3e", v)
+                print(String(format: "  %@ = %@ (step %d)", try m.string("name"), shown, try m.int("step")))
             }
         }
     }

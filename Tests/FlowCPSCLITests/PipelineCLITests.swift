@@ -40,6 +40,9 @@ struct PipelineCLITests {
         let follow = try cluster.flowcps(["run", "status", "rep", "--follow", "--interval", "0.2"])
         #expect(follow.status == 0)
         #expect(follow.stdout.hasPrefix("████████████████████████ step 1/1  completed"), "\(follow.stdout)")
+        // Metrics below 1e-3 are shown in scientific notation, not as 0.0000 (smoke.yaml's lr is 1e-5).
+        let status = try cluster.flowcps(["run", "status", "rep"])
+        #expect(status.stdout.contains("\n  lr = 1.000e-05 (step 0)\n"), "\(status.stdout)")
         let dir = try CLI.temporaryDirectory() + "/report"
         let report = try cluster.flowcps(["report", "rep", "--out", dir])
         #expect(report.status == 0 && report.stdout == "report: \(dir)/index.html\n", "\(report.stderr)")
