@@ -6,7 +6,8 @@ import Sampling
 /// Every option of an RL run (ALGORITHMS.md §3–4): the training sampler, groups, rewards, advantages, the
 /// objective and optimizer, EMA and evaluation. Field names follow the YAML file (`pipelines/*.yaml`, decoded by
 /// the Pipeline module); `validate()` checks every range and names the field of the first violation. The defaults are
-/// the settings tuned for GRPO with CPS on the geneval task (docs/grpo.md, "Settings search", run search-m).
+/// the settings tuned for GRPO with CPS on the geneval task (docs/grpo.md, "Settings search", run search-m), the
+/// reward aside: `pipelines/geneval-cps.yaml` adds the search's strict bonus (`geneval_strict: 1`).
 public struct RunConfig: Sendable, Equatable {
     /// Run name (letters, digits, `-`, `_`, `.`).
     public var name = "run"
