@@ -30,6 +30,11 @@ extension Bench {
         @Flag(help: "Print one JSON object.")
         var json = false
 
+        func validate() throws {
+            if steps < 1 { throw ValidationError("--steps must be at least 1") }
+            if repeats < 1 { throw ValidationError("--repeats must be at least 1") }
+        }
+
         func run() throws {
             let c = try RunConfigFile.load(path: config, overrides: overrides + ["eval.every=0"])
             let (base, _, _) = try Checkpoint.load(path: c.model.base, threads: c.model.threads)
