@@ -89,6 +89,20 @@ def moving_mean(points, window=9):
     return out
 
 
+def largest_drop(points):
+    """The largest fall of a curve below its own running best: how far a run went back after a gain."""
+    best, drop = -math.inf, 0.0
+    for _, v in points:
+        best = max(best, v)
+        drop = max(drop, best - v)
+    return drop
+
+
+def mean(values):
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
 def convergence(folder):
     runs = sorted(d for d in os.listdir(folder) if os.path.isfile(os.path.join(folder, d, "curves.csv")))
     if not runs:
@@ -97,10 +111,13 @@ def convergence(folder):
     print(f"Targets: rollout reward (9-step mean) ≥ the run's mean over steps 0–9 + {REWARD_GAIN}; eval ≥ the base "
           f"model's (step 0) + {EVAL_GAIN} (strict accuracy for geneval, mean score for ocr). Wall time: the sum of "
           "the steps' seconds up to that step.\n")
-    print("| run | steps | reward 0–9 → last 10 | reward target at step (wall s) | eval metric | eval at 0 → best (step) → last "
-          "| eval target at step (wall s) | eval image noise (last) | wall time |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    finals = {}
+    print("Stability: the largest fall of the 9-step mean rollout reward below its running best (reward drop), and "
+          "of the eval below its best eval so far (eval drop).\n")
+    print("| run | steps | reward 0–9 → last 10 | reward target at step (wall s) | reward drop | eval metric "
+          "| eval at 0 → best (step) → last | eval target at step (wall s) | eval drop | eval image noise (last) "
+          "| wall time |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    finals, groups = {}, {}
     for run in runs:
         col = read_curves(os.path.join(folder, run, "curves.csv"))
         reward, seconds = col("reward_mean"), dict(col("step_seconds"))
@@ -114,14 +131,34 @@ def convergence(folder):
         e_step = first_reaching(ev[1:], ev[0][1] + EVAL_GAIN) if ev else None
         best = max(ev, key=lambda p: p[1]) if ev else None
         noise = col("eval_noise")
+        r_drop, e_drop = largest_drop(moving_mean(reward)), largest_drop(ev) if ev else None
         print(f"| {run} | {reward[-1][0] + 1 if reward else 0} | {fmt(first10)} → {fmt(last10)} | "
-              f"{r_step if r_step is not None else 'not reached'} ({fmt(wall(r_step), 0)}) | {metric[5:]} | "
-              f"{fmt(ev[0][1])} → {fmt(best[1])} ({best[0]}) → {fmt(ev[-1][1])} | "
-              f"{e_step if e_step is not None else 'not reached'} ({fmt(wall(e_step), 0)}) | "
+              f"{r_step if r_step is not None else 'not reached'} ({fmt(wall(r_step), 0)}) | {fmt(r_drop)} | "
+              f"{metric[5:]} | {fmt(ev[0][1]) if ev else '–'} → {fmt(best[1]) if best else '–'} "
+              f"({best[0] if best else '–'}) → {fmt(ev[-1][1]) if ev else '–'} | "
+              f"{e_step if e_step is not None else 'not reached'} ({fmt(wall(e_step), 0)}) | {fmt(e_drop)} | "
               f"{fmt(noise[-1][1] if noise else None, 4)} | {fmt(sum(seconds.values()), 0)} s |")
+        # Seeds of one configuration (run names end in -s<seed>) are summarised together below.
+        config = run.rsplit("-s", 1)[0] if run.rsplit("-s", 1)[-1].isdigit() else run
+        groups.setdefault(config, []).append({
+            "reward_gain": last10 - first10, "r_step": r_step, "r_drop": r_drop,
+            "eval_gain": ev[-1][1] - ev[0][1] if ev else None, "e_step": e_step, "e_drop": e_drop,
+            "sec_per_step": sum(seconds.values()) / max(1, len(seconds))})
         if run.startswith("geneval"):
             finals[run] = {c: col("eval_strict_" + c) for c in CATEGORIES}
             finals[run]["overall"] = ev
+    print("\nSeeds averaged per configuration (a target not reached by every seed is counted as not reached):\n")
+    print("| configuration | seeds | reward gain (last 10 − first 10) | reward target at step | reward drop "
+          "| eval gain (last − base) | eval target at step | eval drop | s per step |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for config, rs in groups.items():
+        def steps(key):
+            values = [r[key] for r in rs]
+            return "not reached" if any(v is None for v in values) else fmt(mean(values), 0)
+        print(f"| {config} | {len(rs)} | {fmt(mean([r['reward_gain'] for r in rs]))} | {steps('r_step')} | "
+              f"{fmt(mean([r['r_drop'] for r in rs]))} | {fmt(mean([r['eval_gain'] for r in rs]))} | "
+              f"{steps('e_step')} | {fmt(mean([r['e_drop'] for r in rs]))} | "
+              f"{fmt(mean([r['sec_per_step'] for r in rs]), 1)} |")
     if finals:
         print("\nGenEval eval strict accuracy per category, base model (step 0) → last eval:\n")
         print("| run | overall | " + " | ".join(CATEGORIES) + " |")
