@@ -76,6 +76,7 @@ struct RunCommand: ParsableCommand {
     /// Redraws one progress line (a new line per change when not a terminal) until the run is finished.
     static func follow(_ c: Connection, name: String, interval: Double) throws {
         let stop = StopSignal()
+        stop.installSignalHandlers()  // SIGTERM/SIGINT end the loop (and the terminal's line) even when inherited blocked
         let terminal = isatty(STDOUT_FILENO) != 0
         var last = ""
         while true {
@@ -95,6 +96,7 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else if line != last {
                 print(line)
+                fflush(nil)  // a log file being tailed sees each line as it comes, not 4 KiB at a time
             }
             last = line
             if p.isFinished || stop.isRequested { break }

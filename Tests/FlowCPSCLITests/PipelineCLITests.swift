@@ -81,6 +81,40 @@ struct PipelineCLITests {
         #expect(missing.status == 2 && missing.stderr.contains("no run named \"nope\""), "\(missing.stderr)")
     }
 
+    @Test func followingIntoALogFileWritesEachLineAsItComes() throws {
+        let cluster = try PipelineCluster()
+        let submit = try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", "tail", "--set", "steps=1"])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        // No worker runs, so the run stays at step 0 and the follower keeps going until it is stopped.
+        let log = cluster.directory + "/follow.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["run", "status", "tail", "--follow", "--interval", "0.2"]
+        p.currentDirectoryURL = URL(fileURLWithPath: PipelineCluster.repository)
+        p.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try p.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline && !seen.contains("\n") {
+            usleep(100_000)
+            seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        }
+        let runningWhenSeen = p.isRunning
+        // SIGTERM stops the follower even though this test process starts it with the signal blocked.
+        p.terminate()
+        let stopBy = Date().addingTimeInterval(10)
+        while p.isRunning && Date() < stopBy { usleep(50_000) }
+        let stopped = !p.isRunning
+        if !stopped { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+        #expect(stopped, "the follower ignored SIGTERM")
+        #expect(runningWhenSeen, "the line came only when the follower exited")
+        #expect(seen.hasPrefix("········"), "\(seen)")
+        #expect(seen.contains("step 0/1  active"), "\(seen)")
+    }
+
     @Test func schedulesAreAddedListedAndRemovedFromTheCLI() throws {
         let cluster = try PipelineCluster()
         let bad = try cluster.flowcps(["schedule", "add", "nightly", "--cron", "0 27 * * *", "pipelines/smoke.yaml"])
