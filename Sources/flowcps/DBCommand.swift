@@ -8,7 +8,7 @@ struct DB: ParsableCommand {
         commandName: "db",
         abstract: "Migrate the database, show its migrations, start or stop the embedded PostgreSQL.",
         discussion: """
-        The database is FLOWCPS_DATABASE_URL when set, else the one libpq's PG* variables name, else an embedded
+        The database is FLOWCPS_DATABASE_URL when set, else the one libpq's PG* variables name, else an embedded \
         cluster under .flowcps/postgres/ started from the system's PostgreSQL binaries.
         """,
         subcommands: [Migrate.self, Status.self, Start.self, Stop.self]

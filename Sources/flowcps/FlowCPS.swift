@@ -16,8 +16,8 @@ struct FlowCPS: ParsableCommand {
         commandName: "flowcps",
         abstract: "Online RL (Flow-GRPO, Dance-GRPO, Coefficients-Preserving Sampling) for flow-matching image models.",
         discussion: """
-        FlowCPS trains a small text-conditioned flow U-Net over a procedural 32×32 "shapes" world by group-relative
-        policy optimisation, as a job-queue pipeline on PostgreSQL. Exit status: 0 success, 2 bad input or usage,
+        FlowCPS trains a small text-conditioned flow U-Net over a procedural 32×32 "shapes" world by group-relative \
+        policy optimisation, as a job-queue pipeline on PostgreSQL. Exit status: 0 success, 2 bad input or usage, \
         1 any other failure.
         """,
         version: "0.1.0",

@@ -13,11 +13,11 @@ extension FlowCPS {
             commandName: "rl",
             abstract: "Run GRPO in this process from a run file: plan → rollout → score → advantage → train, periodic eval.",
             discussion: """
-            Writes to the run folder: config.yaml (every option, resolved), steps.csv (one row per RL step: rewards,
-            advantage statistics, objective metrics, seconds per stage), eval.csv (per-category strict accuracy),
-            state.safetensors (policy, AdamW moments, EMA: resume with --resume), policy.safetensors (the weights
+            Writes to the run folder: config.yaml (every option, resolved), steps.csv (one row per RL step: rewards, \
+            advantage statistics, objective metrics, seconds per stage), eval.csv (per-category strict accuracy), \
+            state.safetensors (policy, AdamW moments, EMA: resume with --resume), policy.safetensors (the weights \
             evaluation uses) and policy-<step>.safetensors every checkpoint_every steps.
-            Example: flowcps rl --config pipelines/geneval-cps.yaml --set train.lr=2e-5 --steps 20
+            Example: flowcps rl --config pipelines/geneval-cps.yaml --set train.lr=2e-5 --set steps=20
             """
         )
 

@@ -10,8 +10,8 @@ struct ScheduleCommand: ParsableCommand {
         commandName: "schedule",
         abstract: "Submit a run file on a cron schedule (UTC): add, list, remove.",
         discussion: """
-        A running worker fires due schedules (whichever worker holds the scheduler's lock: exactly once per due
-        time). Each firing submits a run named <schedule>-<yyyyMMdd>T<HHmm>Z. The run file, its prompt sets and
+        A running worker fires due schedules (whichever worker holds the scheduler's lock: exactly once per due \
+        time). Each firing submits a run named <schedule>-<yyyyMMdd>T<HHmm>Z. The run file, its prompt sets and \
         its base model are stored with the schedule, so later edits to the files do not change it.
         """,
         subcommands: [Add.self, List.self, Remove.self]

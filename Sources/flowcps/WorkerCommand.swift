@@ -10,8 +10,8 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Claim and run pipeline jobs (plan, rollout, score, advantage, train, eval) of every run.",
         discussion: """
-        Start as many as you like, on as many machines as share the database (FLOWCPS_DATABASE_URL). A killed
-        worker loses nothing: its lease expires and another worker runs the job again, with the same result.
+        Start as many as you like, on as many machines as share the database (FLOWCPS_DATABASE_URL). A killed \
+        worker loses nothing: its lease expires and another worker runs the job again, with the same result. \
         SIGTERM or SIGINT: finish the current job, claim no more, exit 0. Logs one line per job on stderr.
         """
     )
