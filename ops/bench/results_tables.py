@@ -110,21 +110,25 @@ def convergence(folder):
         return
     print(f"Targets: rollout reward (9-step mean) ≥ the run's mean over steps 0–9 + {REWARD_GAIN}; eval ≥ the base "
           f"model's (step 0) + {EVAL_GAIN} (strict accuracy for geneval, mean score for ocr). Wall time: the sum of "
-          "the steps' seconds up to that step.\n")
+          "the steps up to that step at the run's median seconds per step (robust to a step that spans an interrupted "
+          "session); total wall: the sum of all steps' seconds, as measured.\n")
     print("Stability: the largest fall of the 9-step mean rollout reward below its running best (reward drop), and "
           "of the eval below its best eval so far (eval drop).\n")
     print("| run | steps | reward 0–9 → last 10 | reward target at step (wall s) | reward drop | eval metric "
           "| eval at 0 → best (step) → last | eval target at step (wall s) | eval drop | eval image noise (last) "
-          "| wall time |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| s per step (median) | total wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     finals, groups = {}, {}
     for run in runs:
         col = read_curves(os.path.join(folder, run, "curves.csv"))
         reward, seconds = col("reward_mean"), dict(col("step_seconds"))
         metric = "eval_score" if run.startswith("ocr") else "eval_strict"
         ev = col(metric)
+        ordered = sorted(seconds.values())
+        half = len(ordered) // 2
+        median = ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
         def wall(step):
-            return None if step is None else sum(v for s, v in seconds.items() if s <= step)
+            return None if step is None else (step + 1) * median
         first10 = sum(v for _, v in reward[:10]) / max(1, len(reward[:10]))
         last10 = sum(v for _, v in reward[-10:]) / max(1, len(reward[-10:]))
         r_step = first_reaching(moving_mean(reward), first10 + REWARD_GAIN)
@@ -137,19 +141,19 @@ def convergence(folder):
               f"{metric[5:]} | {fmt(ev[0][1]) if ev else '–'} → {fmt(best[1]) if best else '–'} "
               f"({best[0] if best else '–'}) → {fmt(ev[-1][1]) if ev else '–'} | "
               f"{e_step if e_step is not None else 'not reached'} ({fmt(wall(e_step), 0)}) | {fmt(e_drop)} | "
-              f"{fmt(noise[-1][1] if noise else None, 4)} | {fmt(sum(seconds.values()), 0)} s |")
+              f"{fmt(noise[-1][1] if noise else None, 4)} | {fmt(median, 1)} | {fmt(sum(seconds.values()), 0)} s |")
         # Seeds of one configuration (run names end in -s<seed>) are summarised together below.
         config = run.rsplit("-s", 1)[0] if run.rsplit("-s", 1)[-1].isdigit() else run
         groups.setdefault(config, []).append({
             "reward_gain": last10 - first10, "r_step": r_step, "r_drop": r_drop,
             "eval_gain": ev[-1][1] - ev[0][1] if ev else None, "e_step": e_step, "e_drop": e_drop,
-            "sec_per_step": sum(seconds.values()) / max(1, len(seconds))})
+            "sec_per_step": median})
         if run.startswith("geneval"):
             finals[run] = {c: col("eval_strict_" + c) for c in CATEGORIES}
             finals[run]["overall"] = ev
     print("\nSeeds averaged per configuration (a target not reached by every seed is counted as not reached):\n")
     print("| configuration | seeds | reward gain (last 10 − first 10) | reward target at step | reward drop "
-          "| eval gain (last − base) | eval target at step | eval drop | s per step |")
+          "| eval gain (last − base) | eval target at step | eval drop | s per step (median) |")
     print("|---|---|---|---|---|---|---|---|---|")
     for config, rs in groups.items():
         def steps(key):
