@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Markdown tables for docs/RESULTS.md from the files ops/bench/reproduce writes (standard library only).
 
-Usage: results_tables.py figure2|figure1|convergence FOLDER
+Usage: results_tables.py figure2|figure1|convergence|tuning FOLDER
 """
 import csv
 import glob
@@ -172,7 +172,43 @@ def convergence(folder):
             print(f"| {run} | " + " | ".join(cells) + " |")
 
 
+def tuning(folder):
+    """The settings search judged on the train prompts beside its eval-prompt numbers (ops/bench/tuning-recheck)."""
+    base = json.load(open(os.path.join(folder, "base.json")))
+    models = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json") and f != "base.json")
+    cats = sorted(base["categories"])
+    rows = []
+    for name in ["base"] + models:
+        d = json.load(open(os.path.join(folder, name + ".json")))
+        c = d["categories"]
+        images = sum(v["images"] for v in c.values())
+        weighted = sum(v["strict"] * v["images"] for v in c.values()) / images
+        run, _, step = name.rpartition("-")
+        ev = None
+        if name != "base":
+            with open(os.path.join(folder, run + "-eval.csv"), newline="") as f:
+                ev = next((float(r["strict"]) for r in csv.DictReader(f) if r["step"] == step), None)
+        else:
+            with open(os.path.join(folder, models[0].rpartition("-")[0] + "-eval.csv"), newline="") as f:
+                ev = next((float(r["strict"]) for r in csv.DictReader(f) if r["step"] == "0"), None)
+        rows.append((name, ev, d["overall_strict"], weighted, {k: c[k]["strict"] for k in cats}, images))
+    def ranks(index):
+        order = sorted((r for r in rows if r[0] != "base"), key=lambda r: -r[index])
+        return {r[0]: i + 1 for i, r in enumerate(order)}
+    eval_rank, train_rank = ranks(1), ranks(2)
+    print(f"40-step ODE strict accuracy, seed 0. Eval prompts: geneval-eval.txt (the search's measure). Train prompts: "
+          f"geneval-train.txt ({rows[0][5]} images; the category mean and the image-weighted mean). Rank 1 = best.\n")
+    print("| model | eval prompts (rank) | train prompts, category mean (rank) | train prompts, image-weighted | "
+          + " | ".join(cats) + " |")
+    print("|---|---|---|---|" + "---|" * len(cats))
+    for name, ev, train, weighted, per, _ in rows:
+        er = f" ({eval_rank[name]})" if name in eval_rank else ""
+        tr = f" ({train_rank[name]})" if name in train_rank else ""
+        print(f"| {name} | {fmt(ev)}{er} | {fmt(train)}{tr} | {fmt(weighted)} | "
+              + " | ".join(fmt(per[k]) for k in cats) + " |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("figure2", "figure1", "convergence"):
+    if len(sys.argv) != 3 or sys.argv[1] not in ("figure2", "figure1", "convergence", "tuning"):
         sys.exit(__doc__)
     globals()[sys.argv[1]](sys.argv[2])
