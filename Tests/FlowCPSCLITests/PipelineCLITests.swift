@@ -102,7 +102,7 @@ struct PipelineCLITests {
             seen = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         }
         let runningWhenSeen = p.isRunning
-        // SIGTERM stops the follower even though this test process starts it with the signal blocked.
+        // SIGTERM stops the follower, also when it inherited the signal blocked from the thread that started it.
         p.terminate()
         let stopBy = Date().addingTimeInterval(10)
         while p.isRunning && Date() < stopBy { usleep(50_000) }
