@@ -8,6 +8,7 @@ import glob
 import json
 import math
 import os
+import statistics
 import sys
 
 CATEGORIES = ["single_object", "two_object", "counting", "colors", "position", "color_attr"]
@@ -124,11 +125,9 @@ def convergence(folder):
         reward, seconds = col("reward_mean"), dict(col("step_seconds"))
         metric = "eval_score" if run.startswith("ocr") else "eval_strict"
         ev = col(metric)
-        ordered = sorted(seconds.values())
-        half = len(ordered) // 2
-        median = ordered[half] if len(ordered) % 2 else (ordered[half - 1] + ordered[half]) / 2
+        median = statistics.median(seconds.values()) if seconds else None
         def wall(step):
-            return None if step is None else (step + 1) * median
+            return None if step is None or median is None else (step + 1) * median
         first10 = sum(v for _, v in reward[:10]) / max(1, len(reward[:10]))
         last10 = sum(v for _, v in reward[-10:]) / max(1, len(reward[-10:]))
         r_step = first_reaching(moving_mean(reward), first10 + REWARD_GAIN)
