@@ -176,20 +176,18 @@ def tuning(folder):
     base = json.load(open(os.path.join(folder, "base.json")))
     models = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json") and f != "base.json")
     cats = sorted(base["categories"])
+    def eval_strict(run, step):
+        with open(os.path.join(folder, run + "-eval.csv"), newline="") as f:
+            return next((float(r["strict"]) for r in csv.DictReader(f) if r["step"] == step), None)
     rows = []
     for name in ["base"] + models:
         d = json.load(open(os.path.join(folder, name + ".json")))
         c = d["categories"]
         images = sum(v["images"] for v in c.values())
         weighted = sum(v["strict"] * v["images"] for v in c.values()) / images
-        run, _, step = name.rpartition("-")
-        ev = None
-        if name != "base":
-            with open(os.path.join(folder, run + "-eval.csv"), newline="") as f:
-                ev = next((float(r["strict"]) for r in csv.DictReader(f) if r["step"] == step), None)
-        else:
-            with open(os.path.join(folder, models[0].rpartition("-")[0] + "-eval.csv"), newline="") as f:
-                ev = next((float(r["strict"]) for r in csv.DictReader(f) if r["step"] == "0"), None)
+        # The base model's eval number is any search run's step 0.
+        run, _, step = (models[0].rpartition("-")[0], "", "0") if name == "base" else name.rpartition("-")
+        ev = eval_strict(run, step)
         rows.append((name, ev, d["overall_strict"], weighted, {k: c[k]["strict"] for k in cats}, images))
     def ranks(index):
         order = sorted((r for r in rows if r[0] != "base"), key=lambda r: -r[index])
