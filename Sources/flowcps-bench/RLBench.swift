@@ -69,6 +69,7 @@ extension Bench {
                     "model_forward_img_s": forward, "model_forward_backward_img_s": both,
                     "rollout_img_s": rolloutRate, "train_img_s": trainRate,
                     "rollout_vs_model": rolloutRate / forward, "train_vs_model": trainRate / both,
+                    "model_evaluations_per_step": Double(evaluations) / n, "trained_terms_per_step": Double(terms) / n,
                 ]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self))
                 return
@@ -77,6 +78,8 @@ extension Bench {
                          c.name, c.group.promptsPerStep, c.group.size, c.sampler.kind, c.sampler.steps, c.model.threads, steps))
             print(String(format: "seconds per RL step %.2f: plan %.3f, rollout %.2f, score %.3f, advantage %.4f, train %.2f",
                          times.total / n, times.plan / n, times.rollout / n, times.score / n, times.advantage / n, times.train / n))
+            print(String(format: "per step: %.0f model evaluations in the rollout, %.0f trained (sample, timestep) terms",
+                         Double(evaluations) / n, Double(terms) / n))
             print(String(format: "rollout %.1f img/s = %.2f × model forward (%.1f img/s, batch 64)", rolloutRate,
                          rolloutRate / forward, forward))
             print(String(format: "train   %.1f img/s = %.2f × model forward+backward (%.1f img/s, batch 32)", trainRate,

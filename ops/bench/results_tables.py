@@ -169,6 +169,20 @@ def convergence(folder):
         for run, cats in finals.items():
             cells = [f"{fmt(v[0][1])} → {fmt(v[-1][1])}" if v else "–" for v in [cats["overall"]] + [cats[c] for c in CATEGORIES]]
             print(f"| {run} | " + " | ".join(cells) + " |")
+    timings = sorted(glob.glob(os.path.join(folder, "step-timing-*.json")))
+    if timings:
+        print("\nSeconds per RL step of each run file, side by side (`flowcps-bench rl`, in one process each, one "
+              "after another on quiet cores, no database and no eval; mean over the timed steps):\n")
+        print("| run file | steps timed | s per step | rollout | score | train | model evaluations per step "
+              "| trained terms per step | train s per 1000 terms |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        for path in timings:
+            t = json.load(open(path))
+            terms = t.get("trained_terms_per_step")
+            per = 1000 * t["train"] / terms if terms else None
+            print(f"| {os.path.basename(t['config'])} | {t['steps']} | {fmt(t['seconds_per_step'], 1)} | "
+                  f"{fmt(t['rollout'], 1)} | {fmt(t['score'], 2)} | {fmt(t['train'], 1)} | "
+                  f"{fmt(t.get('model_evaluations_per_step'), 0)} | {fmt(terms, 0)} | {fmt(per, 2)} |")
 
 
 def tuning(folder):
