@@ -14,7 +14,9 @@ public struct LineSeries: Sendable {
 }
 
 /// A small line chart rendered either as self-contained SVG text or as a raster image (for PNG), with axes, ticks
-/// at round numbers, a title and a legend. Series take colours from a fixed qualitative palette in order.
+/// at round numbers, a title and a legend. Series take colours from a fixed qualitative palette in order. The plot
+/// area is `width` − 240 by `height` − 90 pixels; the canvas widens beyond `width` when a legend entry needs more
+/// room.
 public struct LineChart: Sendable {
     public var title: String
     public var xLabel: String
@@ -22,6 +24,9 @@ public struct LineChart: Sendable {
     public var series: [LineSeries]
     public var width = 720
     public var height = 440
+    /// Whether the y axis reaches 0 (the default: differences read against the whole value); false fits it to the
+    /// data, for curves whose differences are small beside their level (rewards near 0.6).
+    public var yFromZero = true
 
     public init(title: String, xLabel: String, yLabel: String, series: [LineSeries]) {
         self.title = title
@@ -49,10 +54,21 @@ public struct LineChart: Sendable {
         let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
         let ys = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite)
         let xr = Self.niceRange(xs.min() ?? 0, xs.max() ?? 1)
-        let yr = Self.niceRange(min(0, ys.min() ?? 0), ys.max() ?? 1)
+        let yLo = ys.min() ?? 0, yHi = ys.max() ?? 1
+        let yr = yFromZero ? Self.niceRange(min(0, yLo), max(0, yHi)) : Self.niceRange(yLo, yHi)
         return Frame(right: Double(width) - 170, bottom: Double(height) - 50, xRange: xr.range, yRange: yr.range,
                      xTicks: xr.ticks, yTicks: yr.ticks)
     }
+
+    /// The canvas width: `width`, or more when the longest legend entry (line, gap, text measured by `textWidth`,
+    /// margin) does not fit in the 170 pixels right of the plot area.
+    func canvasWidth(_ f: Frame, textWidth: (String) -> Double) -> Int {
+        let longest = series.map { textWidth($0.name) }.max() ?? 0
+        return max(width, Int((f.right + 42 + longest + 12).rounded(.up)))
+    }
+
+    /// An upper estimate of the width of SVG text at 12 px sans-serif (the legend's), so a long label is not cut.
+    static func svgTextWidth(_ s: String) -> Double { Double(s.count) * 7.2 }
 
     /// A range covering [lo, hi] with about five round tick values.
     static func niceRange(_ lo: Double, _ hi: Double) -> (range: ClosedRange<Double>, ticks: [Double]) {
@@ -83,6 +99,7 @@ public struct LineChart: Sendable {
     /// Self-contained SVG.
     public func svg() -> String {
         let f = frame()
+        let width = canvasWidth(f, textWidth: Self.svgTextWidth)
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
                 .replacingOccurrences(of: ">", with: "&gt;")
@@ -123,6 +140,7 @@ public struct LineChart: Sendable {
     /// The chart as an image (for PNG output); text in the built-in font.
     public func raster() -> RGBImage {
         let f = frame()
+        let width = canvasWidth(f) { Double(BitmapFont.width(of: $0)) }
         var img = RGBImage(width: width, height: height, fill: .white)
         let grid = RGB(230, 230, 230), axis = RGB(68, 68, 68), ink = RGB(30, 30, 30)
         for t in f.xTicks {

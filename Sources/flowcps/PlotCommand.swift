@@ -26,6 +26,7 @@ extension FlowCPS {
         @Option(help: "x-axis label (default: the x column).") var xLabel: String?
         @Option(help: "y-axis label (default: the y column).") var yLabel: String?
         @Option(help: "Centred moving average over this many points (1: none).") var smooth = 1
+        @Flag(help: "Fit the y axis to the data (by default it reaches 0).") var fitY = false
         @Flag(help: "Also print the plotted points as CSV (x, then one column per series).") var table = false
 
         func run() throws {
@@ -49,7 +50,8 @@ extension FlowCPS {
                 let mean = xs.map { x in (x: x, y: perFile.map { $0[x]! }.reduce(0, +) / Double(perFile.count)) }
                 lines.append(LineSeries(name: parsed.label, points: Self.smoothed(mean, window: smooth)))
             }
-            let chart = LineChart(title: title, xLabel: xLabel ?? x, yLabel: yLabel ?? y ?? "value", series: lines)
+            var chart = LineChart(title: title, xLabel: xLabel ?? x, yLabel: yLabel ?? y ?? "value", series: lines)
+            chart.yFromZero = !fitY
             try OutputPath.prepare(out)
             if out.hasSuffix(".svg") {
                 try chart.svg().write(toFile: out, atomically: true, encoding: .utf8)

@@ -22,6 +22,20 @@ struct PlotCLITests {
         #expect(try PNGCodec.read(from: dir + "/f.png").width == 720)
     }
 
+    @Test func fitYFitsTheAxisToTheData() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "step,r\n10,0.55\n11,0.68\n".write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
+        for (flags, lowest) in [([String](), "0"), (["--fit-y"], "0.55")] {
+            let r = try CLI.run(["plot", "--out", dir + "/f.svg", "--y", "r"] + flags + ["a=\(dir)/a.csv"])
+            #expect(r.status == 0, "\(r.stderr)")
+            // The first right-aligned text is the lowest y tick.
+            let svg = try String(contentsOfFile: dir + "/f.svg", encoding: .utf8)
+            let tick = svg.components(separatedBy: "text-anchor=\"end\">")[1].prefix { $0 != "<" }
+            #expect(tick == lowest, "\(flags): lowest y tick \(tick)")
+        }
+    }
+
     @Test func badInputIsOneLineWithStatusTwo() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
