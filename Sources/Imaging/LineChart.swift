@@ -88,12 +88,27 @@ public struct LineChart: Sendable {
 
     static func label(_ v: Double) -> String {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
-        // Small magnitudes (a KL of 1e-4) in scientific notation, so no tick reads "0.".
+        // Below 1e-2, three significant digits, so no tick reads "0." (%g turns scientific below 1e-4).
         if abs(v) < 1e-2 { return String(format: "%.3g", v).replacingOccurrences(of: "e-0", with: "e-") }
         var s = String(format: "%.3f", v)
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }
         return s
+    }
+
+    /// The labels of one axis's ticks: when every tick is below 1e-3 in size (a KL of 1e-4), all the nonzero ones
+    /// in scientific notation (5e-5, 1e-4, 1.5e-4), so an axis never mixes the two forms and no label runs long.
+    static func tickLabels(_ ticks: [Double]) -> [String] {
+        let largest = ticks.map(abs).max() ?? 0
+        guard largest > 0 && largest < 1e-3 else { return ticks.map(label) }
+        return ticks.map { v in
+            if v == 0 { return "0" }
+            let parts = String(format: "%.2e", v).split(separator: "e")
+            var mantissa = String(parts[0])
+            while mantissa.hasSuffix("0") { mantissa.removeLast() }
+            if mantissa.hasSuffix(".") { mantissa.removeLast() }
+            return "\(mantissa)e\(Int(parts[1]) ?? 0)"
+        }
     }
 
     /// Self-contained SVG.
@@ -111,13 +126,13 @@ public struct LineChart: Sendable {
         <text x="\(Int(f.left))" y="22" font-size="15" font-weight="bold">\(esc(title))</text>
 
         """
-        for t in f.xTicks {
+        for (t, l) in zip(f.xTicks, Self.tickLabels(f.xTicks)) {
             out += "<line x1=\"\(f.px(t))\" y1=\"\(f.top)\" x2=\"\(f.px(t))\" y2=\"\(f.bottom)\" stroke=\"#e6e6e6\"/>"
-            out += "<text x=\"\(f.px(t))\" y=\"\(f.bottom + 16)\" text-anchor=\"middle\">\(Self.label(t))</text>\n"
+            out += "<text x=\"\(f.px(t))\" y=\"\(f.bottom + 16)\" text-anchor=\"middle\">\(l)</text>\n"
         }
-        for t in f.yTicks {
+        for (t, l) in zip(f.yTicks, Self.tickLabels(f.yTicks)) {
             out += "<line x1=\"\(f.left)\" y1=\"\(f.py(t))\" x2=\"\(f.right)\" y2=\"\(f.py(t))\" stroke=\"#e6e6e6\"/>"
-            out += "<text x=\"\(f.left - 6)\" y=\"\(f.py(t) + 4)\" text-anchor=\"end\">\(Self.label(t))</text>\n"
+            out += "<text x=\"\(f.left - 6)\" y=\"\(f.py(t) + 4)\" text-anchor=\"end\">\(l)</text>\n"
         }
         out += "<rect x=\"\(f.left)\" y=\"\(f.top)\" width=\"\(f.right - f.left)\" height=\"\(f.bottom - f.top)\" fill=\"none\" stroke=\"#444\"/>\n"
         out += "<text x=\"\((f.left + f.right) / 2)\" y=\"\(Double(height) - 12)\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
@@ -143,14 +158,12 @@ public struct LineChart: Sendable {
         let width = canvasWidth(f) { Double(BitmapFont.width(of: $0)) }
         var img = RGBImage(width: width, height: height, fill: .white)
         let grid = RGB(230, 230, 230), axis = RGB(68, 68, 68), ink = RGB(30, 30, 30)
-        for t in f.xTicks {
+        for (t, l) in zip(f.xTicks, Self.tickLabels(f.xTicks)) {
             img.line(f.px(t), f.top, f.px(t), f.bottom, color: grid)
-            let l = Self.label(t)
             BitmapFont.draw(l, into: &img, x: Int(f.px(t)) - BitmapFont.width(of: l) / 2, y: Int(f.bottom) + 6, color: ink)
         }
-        for t in f.yTicks {
+        for (t, l) in zip(f.yTicks, Self.tickLabels(f.yTicks)) {
             img.line(f.left, f.py(t), f.right, f.py(t), color: grid)
-            let l = Self.label(t)
             BitmapFont.draw(l, into: &img, x: Int(f.left) - 6 - BitmapFont.width(of: l), y: Int(f.py(t)) - 3, color: ink)
         }
         img.line(f.left, f.top, f.right, f.top, color: axis)
