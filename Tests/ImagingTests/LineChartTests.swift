@@ -24,7 +24,8 @@ struct LineChartTests {
 
     @Test func anAxisOfTinyValuesIsLabelledInOneNotation() {
         // 0 … 2.1e-4 in steps of 5e-5: all scientific, none as 0.00015.
-        #expect(Self.yTicks(Self.chart([(0, 3e-5), (1, 2.1e-4)]).svg()) == ["0", "5e-5", "1e-4", "1.5e-4", "2e-4", "2.5e-4"])
+        #expect(Self.yTicks(Self.chart([(0, 3e-5), (1, 2.1e-4)]).svg())
+                == ["0", "5e-5", "1e-4", "1.5e-4", "2e-4", "2.5e-4"])
         // 0 … 0.008 in steps of 0.002 stays decimal.
         #expect(Self.yTicks(Self.chart([(0, 0.001), (1, 0.008)]).svg()) == ["0", "0.002", "0.004", "0.006", "0.008"])
     }
