@@ -90,7 +90,12 @@ public struct LineChart: Sendable {
         if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
         // Below 1e-2, three significant digits, so no tick reads "0." (%g turns scientific below 1e-4).
         if abs(v) < 1e-2 { return String(format: "%.3g", v).replacingOccurrences(of: "e-0", with: "e-") }
-        var s = String(format: "%.3f", v)
+        return trimmingZeros(String(format: "%.3f", v))
+    }
+
+    /// A fixed-point decimal without its trailing zeros (and point): "0.250" → "0.25", "1.00" → "1".
+    static func trimmingZeros(_ decimal: String) -> String {
+        var s = decimal
         while s.hasSuffix("0") { s.removeLast() }
         if s.hasSuffix(".") { s.removeLast() }
         return s
@@ -104,10 +109,7 @@ public struct LineChart: Sendable {
         return ticks.map { v in
             if v == 0 { return "0" }
             let parts = String(format: "%.2e", v).split(separator: "e")
-            var mantissa = String(parts[0])
-            while mantissa.hasSuffix("0") { mantissa.removeLast() }
-            if mantissa.hasSuffix(".") { mantissa.removeLast() }
-            return "\(mantissa)e\(Int(parts[1]) ?? 0)"
+            return "\(trimmingZeros(String(parts[0])))e\(Int(parts[1]) ?? 0)"
         }
     }
 

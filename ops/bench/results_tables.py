@@ -174,15 +174,14 @@ def convergence(folder):
         print("\nSeconds per RL step of each run file, side by side (`flowcps-bench rl`, in one process each, one "
               "after another on quiet cores, no database and no eval; mean over the timed steps):\n")
         print("| run file | steps timed | s per step | rollout | score | train | model evaluations per step "
-              "| trained terms per step | train s per 1000 terms |")
+              "| trained terms per step | trained terms per s |")
         print("|---|---|---|---|---|---|---|---|---|")
         for path in timings:
             t = json.load(open(path))
-            terms = t.get("trained_terms_per_step")
-            per = 1000 * t["train"] / terms if terms else None
             print(f"| {os.path.basename(t['config'])} | {t['steps']} | {fmt(t['seconds_per_step'], 1)} | "
                   f"{fmt(t['rollout'], 1)} | {fmt(t['score'], 2)} | {fmt(t['train'], 1)} | "
-                  f"{fmt(t.get('model_evaluations_per_step'), 0)} | {fmt(terms, 0)} | {fmt(per, 2)} |")
+                  f"{fmt(t.get('model_evaluations_per_step'), 0)} | {fmt(t.get('trained_terms_per_step'), 0)} | "
+                  f"{fmt(t['train_img_s'], 1)} |")
 
 
 def tuning(folder):
