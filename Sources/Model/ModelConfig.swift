@@ -1,3 +1,5 @@
+import Foundation
+
 /// The shape of the flow U-Net (ARCHITECTURE §3). Stored in every checkpoint's metadata; any consistent config
 /// builds without code changes.
 public struct ModelConfig: Codable, Equatable, Sendable {
@@ -25,8 +27,22 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Sinusoidal timestep features and the width of the conditioning vector.
     public var timeFeatures = 128
     public var conditionWidth = 256
+    /// A learned table of one vector per pixel added after the input convolution, so that every layer (and every
+    /// attention query) knows where in the image it is: what a prompt such as "a circle left of a square" needs.
+    /// Off in the v1 architecture; a config without the key decodes as off.
+    public var imagePositionEmbedding = false
 
     public init() {}
+
+    /// The second architecture (base v2, models/README.md): two text layers, cross-attention at every level
+    /// (32, 16 and 8 px) and the image position table.
+    public static var v2: ModelConfig {
+        var c = ModelConfig()
+        c.textLayers = 2
+        c.crossAttentionLevels = [0, 1, 2]
+        c.imagePositionEmbedding = true
+        return c
+    }
 
     /// The default ≈4 M-parameter model.
     public static let standard = ModelConfig()
@@ -48,6 +64,89 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         c.conditionWidth = 8
         return c
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case imageSize, imageChannels, channels, blocksPerLevel, crossAttentionLevels, middleAttention, attentionHeads,
+             groups, textWidth, textHeads, textLayers, maxTokens, vocabularySize, timeFeatures, conditionWidth,
+             imagePositionEmbedding
+    }
+
+    /// Every field is required except those added after v1, which default to the v1 behaviour when absent.
+    public init(from decoder: any Decoder) throws {
+        let k = try decoder.container(keyedBy: CodingKeys.self)
+        imageSize = try k.decode(Int.self, forKey: .imageSize)
+        imageChannels = try k.decode(Int.self, forKey: .imageChannels)
+        channels = try k.decode([Int].self, forKey: .channels)
+        blocksPerLevel = try k.decode(Int.self, forKey: .blocksPerLevel)
+        crossAttentionLevels = try k.decode([Int].self, forKey: .crossAttentionLevels)
+        middleAttention = try k.decode(Bool.self, forKey: .middleAttention)
+        attentionHeads = try k.decode(Int.self, forKey: .attentionHeads)
+        groups = try k.decode(Int.self, forKey: .groups)
+        textWidth = try k.decode(Int.self, forKey: .textWidth)
+        textHeads = try k.decode(Int.self, forKey: .textHeads)
+        textLayers = try k.decode(Int.self, forKey: .textLayers)
+        maxTokens = try k.decode(Int.self, forKey: .maxTokens)
+        vocabularySize = try k.decode(Int.self, forKey: .vocabularySize)
+        timeFeatures = try k.decode(Int.self, forKey: .timeFeatures)
+        conditionWidth = try k.decode(Int.self, forKey: .conditionWidth)
+        imagePositionEmbedding = try k.decodeIfPresent(Bool.self, forKey: .imagePositionEmbedding) ?? false
+    }
+
+    /// Fields added after v1 are written only when they differ from the v1 behaviour, so a v1 model's checkpoint
+    /// bytes stay what they were.
+    public func encode(to encoder: any Encoder) throws {
+        var k = encoder.container(keyedBy: CodingKeys.self)
+        try k.encode(imageSize, forKey: .imageSize)
+        try k.encode(imageChannels, forKey: .imageChannels)
+        try k.encode(channels, forKey: .channels)
+        try k.encode(blocksPerLevel, forKey: .blocksPerLevel)
+        try k.encode(crossAttentionLevels, forKey: .crossAttentionLevels)
+        try k.encode(middleAttention, forKey: .middleAttention)
+        try k.encode(attentionHeads, forKey: .attentionHeads)
+        try k.encode(groups, forKey: .groups)
+        try k.encode(textWidth, forKey: .textWidth)
+        try k.encode(textHeads, forKey: .textHeads)
+        try k.encode(textLayers, forKey: .textLayers)
+        try k.encode(maxTokens, forKey: .maxTokens)
+        try k.encode(vocabularySize, forKey: .vocabularySize)
+        try k.encode(timeFeatures, forKey: .timeFeatures)
+        try k.encode(conditionWidth, forKey: .conditionWidth)
+        if imagePositionEmbedding { try k.encode(true, forKey: .imagePositionEmbedding) }
+    }
+
+    /// The tiny config with the v2 features (two text layers, cross-attention at full resolution, the image
+    /// position table), for gradient checks and the second golden test.
+    public static var tinyV2: ModelConfig {
+        var c = tiny
+        c.textLayers = 2
+        c.crossAttentionLevels = [0, 1]
+        c.imagePositionEmbedding = true
+        return c
+    }
+
+    /// The fields in which `other` differs from this config, as "field: this vs other" (empty when equal).
+    public func differences(from other: ModelConfig) -> [String] {
+        func fields(_ c: ModelConfig) -> [String: String] {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var all = ModelConfig.v1Defaults
+            if let data = try? encoder.encode(c),
+               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                for (k, v) in object {
+                    all[k] = (try? JSONSerialization.data(withJSONObject: v, options: [.fragmentsAllowed]))
+                        .map { String(decoding: $0, as: UTF8.self) } ?? "\(v)"
+                }
+            }
+            return all
+        }
+        let a = fields(self), b = fields(other)
+        return Set(a.keys).union(b.keys).sorted().compactMap { k in
+            a[k] == b[k] ? nil : "\(k): \(a[k] ?? "absent") vs \(b[k] ?? "absent")"
+        }
+    }
+
+    /// Values of fields that are omitted from the JSON when they keep the v1 behaviour.
+    private static let v1Defaults = ["imagePositionEmbedding": "false"]
 
     /// Checks divisibility and ranges; errors name the field.
     public func validate() throws {

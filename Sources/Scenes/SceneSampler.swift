@@ -12,31 +12,34 @@ public struct SceneSample: Sendable {
 /// Random scenes for pre-training: a random spec from the whole grammar (every category, every variant), a random
 /// layout for it, and its canonical prompt. Draw i of a seed is a pure function of (seed, i).
 public enum SceneSampler {
-    /// Relative frequency of each category in pre-training data.
-    public static let categoryWeights: [(PromptCategory, Int)] = [
-        (.singleObject, 2), (.twoObject, 2), (.counting, 2), (.colors, 2), (.position, 3), (.colorAttr, 3), (.text, 2),
-    ]
-
-    /// Example number `index` of the pre-training stream `seed`.
-    public static func sample(seed: UInt64, index: Int, size: Int = World.canvas) -> SceneSample {
+    /// Example number `index` of the pre-training stream `seed`, its category drawn from `mix`.
+    public static func sample(seed: UInt64, index: Int, size: Int = World.canvas,
+                              mix: CategoryMix = .standard) -> SceneSample {
         var stream = RandomStream(key: StreamKey(seed: seed, domain: "pretrain-scene").child(index))
-        let spec = randomSpec(stream: &stream)
+        let spec = randomSpec(stream: &stream, mix: mix)
         // Random specs are valid by construction; placement of ≤ 4 objects always succeeds.
-        let layout = try! SceneLayoutSampler.layout(for: spec, stream: &stream)
+        return try! render(spec, stream: &stream, size: size)
+    }
+
+    /// Example number `index` of a fine-tuning stream over fixed scenes: a uniformly drawn spec of `specs`, drawn
+    /// with a fresh layout (the supervised capacity probe's ground truth). Pure function of (seed, index, specs);
+    /// throws when the drawn scene cannot be placed.
+    public static func sample(seed: UInt64, index: Int, size: Int = World.canvas, specs: [SceneSpec]) throws -> SceneSample {
+        guard !specs.isEmpty else { throw PromptError(.empty, "no scenes to sample from") }
+        var stream = RandomStream(key: StreamKey(seed: seed, domain: "finetune-scene").child(index))
+        let spec = specs[stream.int(below: specs.count)]
+        return try render(spec, stream: &stream, size: size)
+    }
+
+    private static func render(_ spec: SceneSpec, stream: inout RandomStream, size: Int) throws -> SceneSample {
+        let layout = try SceneLayoutSampler.layout(for: spec, stream: &stream)
         return SceneSample(prompt: PromptWriter.prompt(for: spec), spec: spec, layout: layout,
                            image: SceneRenderer.render(layout, size: size))
     }
 
-    /// A random valid spec of a weighted-random category.
-    public static func randomSpec(stream: inout RandomStream) -> SceneSpec {
-        let total = categoryWeights.reduce(0) { $0 + $1.1 }
-        var pick = stream.int(below: total)
-        var category = PromptCategory.singleObject
-        for (c, w) in categoryWeights {
-            if pick < w { category = c; break }
-            pick -= w
-        }
-        return randomSpec(category: category, stream: &stream)
+    /// A random valid spec of a category drawn from `mix`.
+    public static func randomSpec(stream: inout RandomStream, mix: CategoryMix = .standard) -> SceneSpec {
+        randomSpec(category: mix.category(at: stream.int(below: mix.total)), stream: &stream)
     }
 
     /// A random valid spec of `category`.

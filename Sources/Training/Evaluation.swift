@@ -12,6 +12,21 @@ public struct CategoryResult: Sendable, Equatable {
     public var score = 0.0
     /// Mean residual background noise of the images (`NoiseMetric`; 0 for clean images).
     public var noise = 0.0
+    /// Standard error of `strict`, clustered by prompt line (the images of one line are not independent): the
+    /// standard deviation of the per-line means over √lines.
+    public var strictStandardError = 0.0
+    /// Images whose objects (counts and colours) are right, and of those the ones whose relation holds (position
+    /// prompts only; chance ≈ 0.28).
+    public var objectsRight = 0
+    public var relationHolds = 0
+    /// Images whose counts are right on prompts that name colours, and of those the ones with every colour right.
+    public var countsRight = 0
+    public var coloursRight = 0
+
+    /// P(relation holds | objects right), nil without such images.
+    public var relationGivenObjects: Double? { objectsRight == 0 ? nil : Double(relationHolds) / Double(objectsRight) }
+    /// P(colours right | counts right), nil without such images.
+    public var coloursGivenCounts: Double? { countsRight == 0 ? nil : Double(coloursRight) / Double(countsRight) }
 }
 
 /// An evaluation: deterministic sampling of every prompt line with fixed seeds, scored by the reward that fits the
@@ -31,6 +46,13 @@ public struct EvaluationReport: Sendable {
     public var meanNoise: Double {
         let n = categories.values.map(\.images).reduce(0, +)
         return n == 0 ? 0 : categories.values.map { $0.noise * Double($0.images) }.reduce(0, +) / Double(n)
+    }
+
+    /// Standard error of `overallStrict`: the categories' clustered errors combined (categories are disjoint).
+    public var overallStrictStandardError: Double {
+        let c = categories.values.filter { $0.images > 0 }
+        return c.isEmpty ? 0 : c.map { $0.strictStandardError * $0.strictStandardError }.reduce(0, +).squareRoot()
+            / Double(c.count)
     }
 
     /// Mean of the per-category standard accuracies.
@@ -53,6 +75,10 @@ public struct EvaluatedSample: Sendable {
     public var accuracy: Double
     /// Residual background noise of the image (`NoiseMetric`).
     public var noise: Double
+    /// Object prompts: whether the colours are right given the counts, and the relation given counts and colours
+    /// (nil where not determined; see `GenEvalVerdict`).
+    public var coloursRight: Bool? = nil
+    public var relationHolds: Bool? = nil
 }
 
 public enum Evaluation {
@@ -80,11 +106,17 @@ public enum Evaluation {
         return try zip(images, lines).map { image, line in
             let (i, j, entry) = line
             let input = try RewardInput(image: image, prompt: entry.prompt)
-            let reward: any Reward = entry.category == .text ? OCRReward() : GenEvalReward()
-            let s = try reward.score(input)
-            let strict = s.details["strict"] ?? 0
-            return EvaluatedSample(index: i, sample: j, entry: entry, image: image, score: s.value, strict: strict,
-                                   accuracy: s.details["accuracy"] ?? strict, noise: try NoiseMetric().score(input).value)
+            let noise = try NoiseMetric().score(input).value
+            if entry.category == .text {
+                let s = try OCRReward().score(input)
+                let strict = s.details["strict"] ?? 0
+                return EvaluatedSample(index: i, sample: j, entry: entry, image: image, score: s.value, strict: strict,
+                                       accuracy: s.details["accuracy"] ?? strict, noise: noise)
+            }
+            let v = try GenEvalReward().verdict(input)
+            return EvaluatedSample(index: i, sample: j, entry: entry, image: image, score: v.score,
+                                   strict: v.strict ? 1 : 0, accuracy: v.accuracy ? 1 : 0, noise: noise,
+                                   coloursRight: v.coloursRight, relationHolds: v.relationHolds)
         }
     }
 
@@ -92,6 +124,7 @@ public enum Evaluation {
     public static func report(_ samples: [EvaluatedSample]) -> EvaluationReport {
         var report = EvaluationReport(images: samples.map(\.image), entries: samples.map(\.entry))
         var sums: [PromptCategory: CategoryResult] = [:]
+        var lines: [PromptCategory: [Int: (sum: Double, count: Int)]] = [:]
         for s in samples {
             var r = sums[s.entry.category] ?? CategoryResult()
             r.images += 1
@@ -99,12 +132,32 @@ public enum Evaluation {
             r.accuracy += s.accuracy
             r.score += s.score
             r.noise += s.noise
+            if let c = s.coloursRight {
+                r.countsRight += 1
+                r.coloursRight += c ? 1 : 0
+            }
+            if let h = s.relationHolds {
+                r.objectsRight += 1
+                r.relationHolds += h ? 1 : 0
+            }
             sums[s.entry.category] = r
+            let old = lines[s.entry.category, default: [:]][s.index] ?? (0, 0)
+            lines[s.entry.category, default: [:]][s.index] = (old.sum + s.strict, old.count + 1)
         }
-        for (c, r) in sums {
+        for (c, r0) in sums {
+            var r = r0
             let n = Double(r.images)
-            report.categories[c] = CategoryResult(images: r.images, strict: r.strict / n, accuracy: r.accuracy / n,
-                                                  score: r.score / n, noise: r.noise / n)
+            r.strict /= n
+            r.accuracy /= n
+            r.score /= n
+            r.noise /= n
+            let means = lines[c, default: [:]].values.map { $0.sum / Double($0.count) }
+            if means.count > 1 {
+                let m = means.reduce(0, +) / Double(means.count)
+                let variance = means.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(means.count - 1)
+                r.strictStandardError = (variance / Double(means.count)).squareRoot()
+            }
+            report.categories[c] = r
         }
         return report
     }

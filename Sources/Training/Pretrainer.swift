@@ -1,6 +1,7 @@
 import Foundation
 import Model
 import NumericCore
+import Scenes
 
 /// Options of a pre-training run.
 public struct PretrainOptions: Sendable, Codable, Equatable {
@@ -15,7 +16,18 @@ public struct PretrainOptions: Sendable, Codable, Equatable {
     public var gradientClip = 1.0
     public var emaDecay = 0.999
     public var dropout = 0.1
+    /// Category mix of the scene stream; nil is `CategoryMix.standard` (what v1 was trained on).
+    public var mix: CategoryMix?
+    /// Fine-tuning: the canonical prompts of the fixed scenes to train on (fresh layouts each draw) instead of
+    /// the random scene stream; nil for pre-training.
+    public var scenes: [String]?
     public init() {}
+
+    /// Where the batches' scenes come from; throws when a fine-tuning prompt does not parse.
+    public func sceneSource() throws -> SceneSource {
+        guard let scenes else { return .world(mix ?? .standard) }
+        return .scenes(try scenes.map { try PromptParser.parse($0) })
+    }
 }
 
 /// Flow-matching pre-training with AdamW, clipping, warm-up + decay and EMA; resumable from a state checkpoint
@@ -27,10 +39,14 @@ public final class Pretrainer {
     public let ema: ExponentialMovingAverage
     public private(set) var step = 0
     public let schedule: LearningRateSchedule
+    private let source: SceneSource
 
-    public init(model: FlowUNet, options: PretrainOptions) {
+    /// Starts from `model`'s current weights (fresh for pre-training, a checkpoint's for fine-tuning); throws when
+    /// the options' scenes do not parse.
+    public init(model: FlowUNet, options: PretrainOptions) throws {
         self.model = model
         self.options = options
+        source = try options.sceneSource()
         adam = AdamW(count: model.parameters.count, weightDecay: Float(options.weightDecay))
         ema = ExponentialMovingAverage(copying: UnsafeBufferPointer(model.parameters), decay: Float(options.emaDecay))
         schedule = LearningRateSchedule(peak: options.learningRate, warmupSteps: options.warmupSteps,
@@ -40,8 +56,8 @@ public final class Pretrainer {
 
     /// One optimizer step; returns (loss, gradient norm, learning rate).
     public func trainStep() throws -> (loss: Double, gradNorm: Float, lr: Double) {
-        let b = PretrainBatch.make(seed: options.seed, step: step, size: options.batch, imageSize: model.config.imageSize,
-                                   dropout: options.dropout)
+        let b = try PretrainBatch.make(seed: options.seed, step: step, size: options.batch,
+                                       imageSize: model.config.imageSize, dropout: options.dropout, source: source)
         let (xt, target) = FlowMatching.noised(x0: b.x0, noise: b.noise, t: b.t, sampleSize: model.sampleSize)
         let v = try model.velocity(x: xt, t: b.t, tokens: b.tokens)
         let (loss, grad) = FlowMatching.loss(prediction: v, target: target)
@@ -71,8 +87,9 @@ public final class Pretrainer {
     /// Restores a state written by `saveState`; the options must be the same run's.
     public func restoreState(from path: String) throws {
         let file = try SafetensorsFile.read(path: path)
-        guard try Checkpoint.config(of: file, name: path) == model.config else {
-            throw ModelError(.badCheckpoint, "\(path): saved for another model config")
+        let saved = try Checkpoint.config(of: file, name: path)
+        guard saved == model.config else {
+            throw ModelError(.badCheckpoint, "\(path): saved for another model config (\(model.config.differences(from: saved).joined(separator: "; ")) — this run's vs the file's); use the same --config or a new --state")
         }
         if let text = file.metadata["flowcps.pretrain.options"],
            let saved = try? JSONDecoder().decode(PretrainOptions.self, from: Data(text.utf8)), saved != options {

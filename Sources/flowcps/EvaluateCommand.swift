@@ -41,24 +41,15 @@ extension FlowCPS {
             let order = PromptCategory.allCases.filter { report.categories[$0] != nil }
             if json {
                 var cats: [String: Any] = [:]
-                for c in order {
-                    let r = report.categories[c]!
-                    cats[c.rawValue] = ["images": r.images, "strict": r.strict, "accuracy": r.accuracy, "score": r.score, "noise": r.noise]
-                }
+                for c in order { cats[c.rawValue] = EvaluationTable.json(report.categories[c]!) }
                 let object: [String: Any] = ["model": modelRun.model, "step": step, "categories": cats,
-                                             "overall_strict": report.overallStrict, "overall_accuracy": report.overallAccuracy,
-                                             "noise": report.meanNoise]
+                                             "overall_strict": report.overallStrict,
+                                             "overall_strict_se": report.overallStrictStandardError,
+                                             "overall_accuracy": report.overallAccuracy, "noise": report.meanNoise]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
             } else {
                 print("\(modelRun.model) (step \(step)), \(config.kind) \(config.grid.steps) steps, guidance \(samplerOptions.guidance), \(report.images.count) images")
-                print("category        images  strict   accuracy  score   noise")
-                for c in order {
-                    let r = report.categories[c]!
-                    print(c.rawValue.padding(toLength: 15, withPad: " ", startingAt: 0)
-                          + String(format: " %6d  %.3f    %.3f     %.3f   %.4f", r.images, r.strict, r.accuracy, r.score, r.noise))
-                }
-                print(String(format: "overall (mean of categories): strict %.3f, accuracy %.3f; mean noise %.4f",
-                             report.overallStrict, report.overallAccuracy, report.meanNoise))
+                EvaluationTable.print(report)
             }
             if let grid = imageGrid {
                 var rows: [GridRow] = []

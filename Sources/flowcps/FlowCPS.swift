@@ -21,7 +21,7 @@ struct FlowCPS: ParsableCommand {
         1 any other failure.
         """,
         version: "0.1.0",
-        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Sample.self, Evaluate.self, PlotLoss.self, Plot.self, Prompts.self, RL.self, DB.self, RunCommand.self, ReportCommand.self, ScheduleCommand.self, WorkerCommand.self]
+        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Finetune.self, Sample.self, Evaluate.self, PlotLoss.self, Plot.self, Prompts.self, RL.self, DB.self, RunCommand.self, ReportCommand.self, ScheduleCommand.self, WorkerCommand.self]
     )
 
     /// Parses, runs, and maps failures to exit codes: usage and input errors print one line and exit 2.

@@ -19,7 +19,7 @@ extension FlowCPS.ModelTool {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a freshly initialised model checkpoint.")
 
-        @Option(help: "standard, tiny, or a JSON file of ModelConfig fields.")
+        @Option(help: "standard, v2, tiny, tiny-v2, or a JSON file of ModelConfig fields.")
         var config = "standard"
 
         @Option(help: "Initialisation seed.")
@@ -55,14 +55,16 @@ extension FlowCPS.ModelTool {
     }
 }
 
-/// A model config from a name (standard, tiny) or a JSON file.
+/// A model config from a name (standard, v2, tiny, tiny-v2) or a JSON file.
 func loadConfig(_ spec: String) throws -> ModelConfig {
     switch spec {
     case "standard": return .standard
     case "tiny": return .tiny
+    case "v2": return .v2
+    case "tiny-v2": return .tinyV2
     default:
         guard let data = FileManager.default.contents(atPath: spec) else {
-            throw InputError("--config: \(spec) is neither standard, tiny nor a readable JSON file")
+            throw InputError("--config: \(spec) is neither standard, v2, tiny, tiny-v2 nor a readable JSON file")
         }
         do {
             let c = try JSONDecoder().decode(ModelConfig.self, from: data)

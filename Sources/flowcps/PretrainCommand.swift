@@ -12,12 +12,15 @@ extension FlowCPS {
             discussion: """
             Every --checkpoint-every steps the full state (weights, AdamW moments, EMA, step) is written atomically to \
             --state; rerunning the same command resumes from it. The EMA weights go to --out at the end (or when \
-            --minutes runs out); the per-step loss is appended to <state>.loss.csv.
+            --minutes runs out); the per-step loss is appended to <state>.loss.csv. --out must not exist unless \
+            --force is given (the shipped base model is never overwritten by accident).
             """
         )
 
-        @Option(help: "Model config: standard, tiny, or a JSON file.")
+        @Option(help: "Model config: standard (v1), v2, tiny, tiny-v2, or a JSON file.")
         var config = "standard"
+        @Option(help: "Category mix of the scenes: standard, v2, or category=weight,… (docs/model.md).")
+        var mix = "standard"
         @Option(help: "Where the final (EMA) model is written.")
         var out = "models/shapes-base.safetensors"
         @Option(help: "Resumable training state.")
@@ -36,15 +39,16 @@ extension FlowCPS {
         var threads = 2
         @Option(help: "Steps between state checkpoints.")
         var checkpointEvery = 100
+        @Option(help: "Also keep the EMA weights every this many steps as <out>.step<N>.safetensors; 0 = never.")
+        var keepEvery = 0
         @Option(help: "Stop (saving state and --out) after this many minutes of this invocation; 0 = no limit.")
         var minutes = 0.0
+        @Flag(help: "Overwrite --out if it exists.")
+        var force = false
 
         func validate() throws {
-            if steps < 1 { throw ValidationError("--steps must be at least 1") }
-            if batch < 1 || batch > 1024 { throw ValidationError("--batch must be in 1…1024") }
-            if !(lr > 0 && lr < 1) { throw ValidationError("--lr must be in (0, 1)") }
-            if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1…64") }
-            if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+            try TrainingLoopLimits.validate(steps: steps, batch: batch, lr: lr, warmup: warmup, threads: threads,
+                                            checkpointEvery: checkpointEvery, keepEvery: keepEvery, minutes: minutes)
         }
 
         func run() throws {
@@ -54,45 +58,109 @@ extension FlowCPS {
             options.batch = batch
             options.learningRate = lr
             options.warmupSteps = warmup
+            do {
+                let m = try CategoryMix(parsing: mix)
+                options.mix = m == .standard ? nil : m
+            } catch let e as PromptError {
+                throw InputError("--mix: \(e.message)")
+            }
             let modelConfig = try loadConfig(config)
-            guard modelConfig.vocabularySize >= Vocabulary.tokens.count, modelConfig.maxTokens >= Tokenizer.maxTokens else {
-                throw InputError("the model config reads \(modelConfig.vocabularySize) token ids and \(modelConfig.maxTokens) tokens; prompts need \(Vocabulary.tokens.count) ids and up to \(Tokenizer.maxTokens) tokens")
-            }
+            try TrainingLoop.checkTokens(modelConfig)
             let model = try FlowUNet(config: modelConfig, seed: seed, threads: threads)
-            let trainer = Pretrainer(model: model, options: options)
-            let lossLog = state + ".loss.csv"
-            if FileManager.default.fileExists(atPath: state) {
-                try trainer.restoreState(from: state)
-                try LossLog.truncate(lossLog, toSteps: trainer.step)
-                print("resuming from \(state) at step \(trainer.step)/\(steps)")
-            } else {
-                try LossLog.truncate(lossLog, toSteps: 0)
-                print("pre-training \(model.parameters.count) parameters for \(steps) steps of \(batch) images on \(threads) thread(s)")
-            }
-            let start = Date()
-            var progress = ProgressLine(total: steps, startStep: trainer.step)
-            var smoothed: Double?
-            while trainer.step < steps {
-                let r = try trainer.trainStep()
-                smoothed = smoothed.map { 0.98 * $0 + 0.02 * r.loss } ?? r.loss
-                try LossLog.append(lossLog, step: trainer.step, loss: r.loss, gradNorm: Double(r.gradNorm), lr: r.lr)
-                progress.update(step: trainer.step, images: batch,
-                                text: String(format: "loss %.4f (avg %.4f)  lr %.2e", r.loss, smoothed!, r.lr))
-                let outOfTime = minutes > 0 && Date().timeIntervalSince(start) > minutes * 60
-                if trainer.step % checkpointEvery == 0 || trainer.step == steps || outOfTime {
-                    try trainer.saveState(to: state)
-                }
-                if outOfTime {
-                    progress.finish()
-                    print("time budget of \(minutes) min reached at step \(trainer.step); rerun to resume")
-                    break
-                }
-            }
-            progress.finish()
-            try Checkpoint.save(try trainer.emaModel(), step: trainer.step, to: out,
-                                metadata: ["flowcps.pretrain.command": CommandLine.arguments.dropFirst().joined(separator: " ")])
-            print("wrote \(out) (EMA weights, step \(trainer.step)); loss log \(lossLog)")
+            let trainer = try Pretrainer(model: model, options: options)
+            try TrainingLoop(trainer: trainer, out: out, state: state, checkpointEvery: checkpointEvery,
+                             keepEvery: keepEvery, minutes: minutes, force: force,
+                             what: "pre-training \(model.parameters.count) parameters")
+                .run(metadata: ["flowcps.pretrain.command": CommandLine.arguments.dropFirst().joined(separator: " ")])
         }
+    }
+}
+
+/// Range checks shared by `pretrain` and `finetune`.
+enum TrainingLoopLimits {
+    static func validate(steps: Int, batch: Int, lr: Double, warmup: Int, threads: Int, checkpointEvery: Int,
+                         keepEvery: Int, minutes: Double) throws {
+        if steps < 1 { throw ValidationError("--steps must be at least 1") }
+        if batch < 1 || batch > 1024 { throw ValidationError("--batch must be in 1…1024") }
+        if !(lr > 0 && lr < 1) { throw ValidationError("--lr must be in (0, 1)") }
+        if warmup < 0 { throw ValidationError("--warmup must be at least 0") }
+        if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1…64") }
+        if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
+        if keepEvery < 0 { throw ValidationError("--keep-every must be at least 0") }
+        if !(minutes >= 0 && minutes.isFinite) { throw ValidationError("--minutes must be a finite number ≥ 0") }
+    }
+}
+
+/// The resumable optimisation loop of `pretrain` and `finetune`: resume from --state when it exists, train with a
+/// progress line and a loss log, checkpoint the state every `checkpointEvery` steps (and when time runs out), keep
+/// EMA snapshots every `keepEvery` steps, and write the EMA weights to `out` at the end.
+struct TrainingLoop {
+    let trainer: Pretrainer
+    let out: String
+    let state: String
+    let checkpointEvery: Int
+    let keepEvery: Int
+    let minutes: Double
+    let force: Bool
+    /// How the start is announced ("pre-training 4065411 parameters").
+    let what: String
+
+    /// The model must read every token id and as many tokens as prompts have.
+    static func checkTokens(_ c: ModelConfig) throws {
+        guard c.vocabularySize >= Vocabulary.tokens.count, c.maxTokens >= Tokenizer.maxTokens else {
+            throw InputError("the model config reads \(c.vocabularySize) token ids and \(c.maxTokens) tokens; prompts need \(Vocabulary.tokens.count) ids and up to \(Tokenizer.maxTokens) tokens")
+        }
+    }
+
+    /// EMA snapshot path of step `step`: models/x.safetensors → models/x.step2000.safetensors.
+    static func snapshotPath(_ out: String, step: Int) -> String {
+        let base = out.hasSuffix(".safetensors") ? String(out.dropLast(".safetensors".count)) : out
+        return "\(base).step\(step).safetensors"
+    }
+
+    /// Runs to the end (or the time limit); returns whether all steps are done.
+    @discardableResult
+    func run(metadata: [String: String]) throws -> Bool {
+        let steps = trainer.options.steps, batch = trainer.options.batch
+        let lossLog = state + ".loss.csv"
+        let resuming = FileManager.default.fileExists(atPath: state)
+        if !force, !resuming, FileManager.default.fileExists(atPath: out) {
+            throw InputError("\(out) exists; pass --force to overwrite it, or choose another --out")
+        }
+        if resuming {
+            try trainer.restoreState(from: state)
+            try LossLog.truncate(lossLog, toSteps: trainer.step)
+            print("resuming from \(state) at step \(trainer.step)/\(steps)")
+        } else {
+            try LossLog.truncate(lossLog, toSteps: 0)
+            print("\(what) for \(steps) steps of \(batch) images on \(trainer.model.threads) thread(s)")
+        }
+        let start = Date()
+        var progress = ProgressLine(total: steps, startStep: trainer.step)
+        var smoothed: Double?
+        var outOfTime = false
+        while trainer.step < steps {
+            let r = try trainer.trainStep()
+            smoothed = smoothed.map { 0.98 * $0 + 0.02 * r.loss } ?? r.loss
+            try LossLog.append(lossLog, step: trainer.step, loss: r.loss, gradNorm: Double(r.gradNorm), lr: r.lr)
+            progress.update(step: trainer.step, images: batch,
+                            text: String(format: "loss %.4f (avg %.4f)  lr %.2e", r.loss, smoothed!, r.lr))
+            outOfTime = minutes > 0 && Date().timeIntervalSince(start) > minutes * 60
+            if keepEvery > 0, trainer.step % keepEvery == 0 {
+                try Checkpoint.save(try trainer.emaModel(), step: trainer.step,
+                                    to: Self.snapshotPath(out, step: trainer.step), metadata: metadata)
+            }
+            if trainer.step % checkpointEvery == 0 || trainer.step == steps || outOfTime {
+                try trainer.saveState(to: state)
+            }
+            if outOfTime { break }
+        }
+        progress.finish()
+        if outOfTime { print("time budget of \(minutes) min reached at step \(trainer.step); rerun to resume") }
+        try OutputPath.prepare(out)
+        try Checkpoint.save(try trainer.emaModel(), step: trainer.step, to: out, metadata: metadata)
+        print("wrote \(out) (EMA weights, step \(trainer.step)); loss log \(lossLog)")
+        return trainer.step == steps
     }
 }
 

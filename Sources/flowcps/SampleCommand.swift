@@ -21,6 +21,15 @@ struct SamplerOptions: ParsableArguments {
     @Option(help: "Classifier-free guidance scale (1 = none).")
     var guidance = 1.0
 
+    /// The deterministic evaluation sampler: ODE on the SD3 grid with shift 3.
+    static func ode(steps: Int) throws -> SamplerConfig {
+        do {
+            return try SamplerConfig(kind: .ode, grid: TimeGrid(.sd3, steps: steps, shift: 3))
+        } catch let e as SamplingError {
+            throw InputError(e.message)
+        }
+    }
+
     func config() throws -> SamplerConfig {
         do {
             guard let kind = TimeGrid.Kind(rawValue: grid) else { throw InputError("unknown grid \"\(grid)\"") }

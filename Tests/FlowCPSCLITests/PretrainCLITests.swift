@@ -2,24 +2,34 @@ import Foundation
 import Testing
 import Model
 
-/// Pre-training from the CLI on a small config: SIGKILL mid-run and resume gives the same weights as an
-/// uninterrupted run; sampling from the result writes a grid.
+/// Pre-training from the CLI on small configs of both architectures: SIGKILL mid-run and resume gives the same
+/// weights as an uninterrupted run; sampling from the result writes a grid; --out is never overwritten silently.
 struct PretrainCLITests {
     static let smallConfig = """
     {"imageSize": 16, "imageChannels": 3, "channels": [8, 16], "blocksPerLevel": 1, "crossAttentionLevels": [1],
      "middleAttention": true, "attentionHeads": 2, "groups": 4, "textWidth": 16, "textHeads": 2, "textLayers": 1,
      "maxTokens": 12, "vocabularySize": 80, "timeFeatures": 16, "conditionWidth": 16}
     """
+    /// The same with the v2 features: two text layers, cross-attention at every level, the image position table.
+    static let smallV2Config = """
+    {"imageSize": 16, "imageChannels": 3, "channels": [8, 16], "blocksPerLevel": 1, "crossAttentionLevels": [0, 1],
+     "middleAttention": true, "attentionHeads": 2, "groups": 4, "textWidth": 16, "textHeads": 2, "textLayers": 2,
+     "maxTokens": 12, "vocabularySize": 80, "timeFeatures": 16, "conditionWidth": 16, "imagePositionEmbedding": true}
+    """
 
-    private func pretrainArgs(_ dir: String, _ name: String) -> [String] {
-        ["pretrain", "--config", dir + "/small.json", "--steps", "40", "--batch", "4", "--warmup", "5", "--threads", "1",
-         "--checkpoint-every", "5", "--seed", "3", "--state", "\(dir)/\(name).state.safetensors", "--out", "\(dir)/\(name).safetensors"]
+    private func pretrainArgs(_ dir: String, _ name: String, v2: Bool) -> [String] {
+        ["pretrain", "--config", dir + (v2 ? "/small-v2.json" : "/small.json"), "--steps", "40", "--batch", "4",
+         "--warmup", "5", "--threads", "1", "--checkpoint-every", "5", "--seed", "3",
+         "--state", "\(dir)/\(name).state.safetensors", "--out", "\(dir)/\(name).safetensors"] + (v2 ? ["--mix", "v2"] : [])
     }
 
-    @Test func killedPretrainingResumesToTheSameWeights() throws {
+    @Test(arguments: [false, true])
+    func killedPretrainingResumesToTheSameWeights(v2: Bool) throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Self.smallConfig.write(toFile: dir + "/small.json", atomically: true, encoding: .utf8)
+        try Self.smallV2Config.write(toFile: dir + "/small-v2.json", atomically: true, encoding: .utf8)
+        func pretrainArgs(_ dir: String, _ name: String) -> [String] { self.pretrainArgs(dir, name, v2: v2) }
         let straight = try CLI.run(pretrainArgs(dir, "a"))
         #expect(straight.status == 0, "\(straight.stderr)")
 
@@ -54,5 +64,44 @@ struct PretrainCLITests {
         #expect(sample.status == 0 && FileManager.default.fileExists(atPath: "\(dir)/grid.png"), "\(sample.stderr)")
         let bad = try CLI.run(["pretrain", "--config", "tiny", "--steps", "2", "--state", "\(dir)/x", "--out", "\(dir)/y"])
         #expect(bad.status == 2 && bad.stderr.contains("token ids"))
+
+        // A finished model is never overwritten by a new run without --force (the shipped base model!).
+        let before = FileManager.default.contents(atPath: "\(dir)/a.safetensors")
+        var fresh = pretrainArgs(dir, "a")
+        fresh[fresh.firstIndex(of: "--state")! + 1] = "\(dir)/other.state.safetensors"
+        let refused = try CLI.run(fresh)
+        #expect(refused.status == 2 && refused.stderr.contains("exists; pass --force"), "\(refused.stderr)")
+        #expect(FileManager.default.contents(atPath: "\(dir)/a.safetensors") == before)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/other.state.safetensors"), "refused before training")
+        let badMix = try CLI.run(pretrainArgs(dir, "c") + ["--mix", "position=x"])
+        #expect(badMix.status == 2 && badMix.stderr.contains("--mix"), "\(badMix.stderr)")
+    }
+
+    /// The capacity probe end to end: fine-tune a small checkpoint on one category, resume after an interruption
+    /// (--minutes), evaluate on the held-out lines of that category only.
+    @Test func finetuneTrainsOnOneCategoryResumesAndEvaluatesIt() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // The rewards score 32 px images.
+        try Self.smallV2Config.replacingOccurrences(of: #""imageSize": 16"#, with: #""imageSize": 32"#)
+            .write(toFile: dir + "/small-v2.json", atomically: true, encoding: .utf8)
+        let base = try CLI.run(pretrainArgs(dir, "base", v2: true))
+        #expect(base.status == 0, "\(base.stderr)")
+        let args = ["finetune", "--model", "\(dir)/base.safetensors", "--category", "position", "--steps", "6",
+                    "--batch", "2", "--warmup", "1", "--threads", "1", "--checkpoint-every", "2", "--eval-steps", "2",
+                    "--out", "\(dir)/tuned.safetensors"]
+        let first = try CLI.run(args + ["--minutes", "0.000001"])
+        #expect(first.status == 0 && first.stdout.contains("time budget"), "\(first.stdout) \(first.stderr)")
+        #expect(!first.stdout.contains("evaluation of"), "no evaluation before the last step")
+        let second = try CLI.run(args)
+        #expect(second.status == 0 && second.stdout.contains("resuming from"), "\(second.stdout) \(second.stderr)")
+        #expect(second.stdout.contains("evaluation of \(dir)/tuned.safetensors"))
+        let rows = second.stdout.split(separator: "\n").filter { $0.hasPrefix("position") || $0.hasPrefix("counting") }
+        #expect(rows.count == 1 && rows[0].contains(" 64 "), "only the 64 held-out position lines: \(second.stdout)")
+        let tuned = try Checkpoint.load(path: "\(dir)/tuned.safetensors")
+        #expect(tuned.step == 6 && tuned.file.metadata["flowcps.finetune.from"] == "\(dir)/base.safetensors")
+
+        let badCategory = try CLI.run(args + ["--category", "shapes"])
+        #expect(badCategory.status == 2 && badCategory.stderr.contains("--category shapes"), "\(badCategory.stderr)")
     }
 }

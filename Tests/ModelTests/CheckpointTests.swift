@@ -17,6 +17,36 @@ struct CheckpointTests {
         #expect(Array(loaded.parameters) == Array(model.parameters))
     }
 
+    /// The shipped v1 base stores its config without the keys added for v2: it must decode as v1 and a v1 config
+    /// must still encode to the same JSON (so v1 checkpoints keep their bytes).
+    @Test func v1ConfigJSONDecodesAsV1AndV1EncodesWithoutV2Keys() throws {
+        let shipped = #"{"attentionHeads":4,"blocksPerLevel":2,"channels":[32,64,128],"conditionWidth":256,"crossAttentionLevels":[1,2],"groups":8,"imageChannels":3,"imageSize":32,"maxTokens":12,"middleAttention":true,"textHeads":4,"textLayers":1,"textWidth":128,"timeFeatures":128,"vocabularySize":80}"#
+        let decoded = try JSONDecoder().decode(ModelConfig.self, from: Data(shipped.utf8))
+        #expect(decoded == .standard)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        #expect(String(decoding: try encoder.encode(ModelConfig.standard), as: UTF8.self) == shipped)
+        let v2 = String(decoding: try encoder.encode(ModelConfig.v2), as: UTF8.self)
+        #expect(v2.contains(#""imagePositionEmbedding":true"#))
+        #expect(try JSONDecoder().decode(ModelConfig.self, from: Data(v2.utf8)) == .v2)
+        #expect(ModelConfig.standard.differences(from: .v2) == [
+            "crossAttentionLevels: [1,2] vs [0,1,2]", "imagePositionEmbedding: false vs true", "textLayers: 1 vs 2"])
+        #expect(ModelConfig.v2.differences(from: .v2).isEmpty)
+    }
+
+    @Test func v1CheckpointLoadsAsV1AndV2CheckpointAsV2() throws {
+        for config in [ModelConfig.tiny, .tinyV2] {
+            let model = try FlowUNet(config: config, seed: 4)
+            let path = tmp("c.safetensors")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try Checkpoint.save(model, step: 7, to: path)
+            let (loaded, _, _) = try Checkpoint.load(path: path)
+            #expect(loaded.config == config)
+            #expect(loaded.layout.entries.contains { $0.name == "unet.position_embedding" } == config.imagePositionEmbedding)
+            #expect(Array(loaded.parameters) == Array(model.parameters))
+        }
+    }
+
     private func expectBad(_ bytes: [UInt8], _ needle: String) {
         #expect {
             _ = try SafetensorsFile.parse(bytes, name: "f")

@@ -2,15 +2,18 @@ import Foundation
 import Testing
 @testable import Model
 
-/// The golden test (llm.c's test_gpt2 idea): a tiny config with weights, batch, velocity and 11 losses produced by
+/// The golden test (llm.c's test_gpt2 idea): tiny configs with weights, batch, velocity and 11 losses produced by
 /// the PyTorch reference (Fixtures/make_golden.py, ops/python/torch_unet.py). Swift must reproduce the velocity
-/// and the loss curve of 10 AdamW steps.
+/// and the loss curve of 10 AdamW steps. `golden-tiny` is the v1 architecture; `golden-tiny-v2` adds what v2 adds
+/// (two text layers, cross-attention at full resolution, the image position table).
 struct GoldenTests {
-    static let fixturePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/golden-tiny.safetensors").path
+    static func fixturePath(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name).safetensors").path
+    }
 
-    @Test func velocityAndTenAdamWStepsMatchPyTorch() throws {
-        let file = try SafetensorsFile.read(path: Self.fixturePath)
+    @Test(arguments: ["golden-tiny", "golden-tiny-v2"])
+    func velocityAndTenAdamWStepsMatchPyTorch(fixture: String) throws {
+        let file = try SafetensorsFile.read(path: Self.fixturePath(fixture))
         #expect(file.metadata["flowcps.golden"] == "1", "fixture version changed: regenerate with make_golden.py")
         let config = try Checkpoint.config(of: file, name: "golden")
         let model = try FlowUNet(config: config, seed: 0)

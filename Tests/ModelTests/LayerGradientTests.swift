@@ -195,4 +195,23 @@ struct LayerGradientTests {
         #expect(relativeError(dt, numericGradient(table) { dot(emb($0, pos), demb) }) < 1e-3)
         #expect(relativeError(dp, numericGradient(pos) { dot(emb(table, $0), demb) }) < 1e-3)
     }
+
+    @Test func imagePositionTable() {
+        let batch = 3, count = 5
+        let x = randoms(batch * count, seed: 25), table = randoms(count, seed: 26), dout = randoms(batch * count, seed: 27)
+        func fwd(_ x: [Double], _ t: [Double]) -> [Double] {
+            var out = [Double](repeating: 0, count: batch * count)
+            Embeddings.tableForward(out: &out, inp: x, table: t, batch: batch, count: count)
+            return out
+        }
+        #expect(fwd(x, table)[count + 2] == x[count + 2] + table[2])
+        for accumulate in [false, true] {
+            var dx = [Double](repeating: accumulate ? 0.5 : 9, count: x.count), dt = [Double](repeating: 0, count: count)
+            Embeddings.tableBackward(dinp: &dx, dTable: &dt, dout: dout, batch: batch, count: count,
+                                     accumulateInput: accumulate)
+            let expected = numericGradient(x) { dot(fwd($0, table), dout) }.map { $0 + (accumulate ? 0.5 : 0) }
+            #expect(relativeError(dx, expected) < 1e-3)
+            #expect(relativeError(dt, numericGradient(table) { dot(fwd(x, $0), dout) }) < 1e-3)
+        }
+    }
 }

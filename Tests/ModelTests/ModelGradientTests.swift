@@ -35,8 +35,8 @@ struct ModelGradientTests {
         #expect(Array(used.gradients) == Array(fresh.gradients))
     }
 
-    @Test func everyParameterTensorMatchesFiniteDifferences() throws {
-        let config = ModelConfig.tiny
+    @Test(arguments: [ModelConfig.tiny, ModelConfig.tinyV2])
+    func everyParameterTensorMatchesFiniteDifferences(config: ModelConfig) throws {
         let model = try UNet<Double>(config: config, seed: 1)
         // Random values everywhere, so the zero-initialised branches carry gradient too.
         let theta = randoms(model.parameters.count, seed: 2, scale: 0.3)

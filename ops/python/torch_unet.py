@@ -120,6 +120,9 @@ class TorchUNet(torch.nn.Module):
         text = self.text(ids, mask)
         cond = self.condition(t, text, mask)
         h = self.conv("unet.conv_in", x_nhwc.permute(0, 3, 1, 2))
+        if c.get("imagePositionEmbedding", False):
+            s, c0 = c["imageSize"], c["channels"][0]
+            h = h + self.w("unet.position_embedding").reshape(s, s, c0).permute(2, 0, 1)[None]
         skips = []
         levels = len(c["channels"])
         for level in range(levels):

@@ -30,6 +30,8 @@ enum Op {
     case timestepEmbed(out: Int, dim: Int)
     /// out[b] = mean of inp[b, l, :] over the prompt's real tokens.
     case maskedMean(inp: Int, out: Int, length: Int, dim: Int)
+    /// out[b] = inp[b] + table: one learned table (the buffer's per-sample size) shared by every sample.
+    case addTable(inp: Int, out: Int, table: Int)
 }
 
 extension Op {
@@ -39,7 +41,7 @@ extension Op {
         case let .normAct(i, _, _, _, _, m, _, _, _): m.map { [i, $0] } ?? [i]
         case let .conv(i, _, _, _, _), let .layerNorm(i, _, _, _, _, _, _),
              let .linear(i, _, _, _, _, _, _), let .silu(i, _), let .gelu(i, _), let .upsample(i, _, _, _, _),
-             let .maskedMean(i, _, _, _):
+             let .maskedMean(i, _, _, _), let .addTable(i, _, _):
             [i]
         case let .add(a, b, _), let .concat(a, b, _, _, _, _): [a, b]
         case let .attention(q, k, v, _, _, _, _, _, _, _): [q, k, v]
@@ -52,7 +54,8 @@ extension Op {
         switch self {
         case let .conv(_, o, _, _, _), let .linear(_, o, _, _, _, _, _), let .silu(_, o), let .gelu(_, o),
              let .add(_, _, o), let .concat(_, _, o, _, _, _), let .upsample(_, o, _, _, _),
-             let .tokenEmbed(o, _, _, _, _), let .timestepEmbed(o, _), let .maskedMean(_, o, _, _):
+             let .tokenEmbed(o, _, _, _, _), let .timestepEmbed(o, _), let .maskedMean(_, o, _, _),
+             let .addTable(_, o, _):
             [o]
         case let .normAct(_, o, _, _, st, _, _, _, _), let .layerNorm(_, o, _, _, st, _, _): [o, st]
         case let .attention(_, _, _, o, p, _, _, _, _, _): [o, p]
@@ -64,7 +67,8 @@ extension Op {
     func canOverwriteGradient(of buffer: Int) -> Bool {
         switch self {
         case let .conv(i, _, _, _, s): buffer == i && Conv2D.canOverwriteInput(s)
-        case let .linear(i, _, _, _, _, _, _), let .normAct(i, _, _, _, _, _, _, _, _): buffer == i
+        case let .linear(i, _, _, _, _, _, _), let .normAct(i, _, _, _, _, _, _, _, _), let .addTable(i, _, _):
+            buffer == i
         case let .add(a, b, _), let .concat(a, b, _, _, _, _): a != b && (buffer == a || buffer == b)
         default: false
         }
@@ -86,6 +90,7 @@ extension Op {
         case .tokenEmbed: "tokenEmbed"
         case .timestepEmbed: "timestepEmbed"
         case .maskedMean: "maskedMean"
+        case .addTable: "addTable"
         }
     }
 }

@@ -24,6 +24,12 @@ struct UNetBuilder {
         buildText()
         buildCondition()
         var h = conv("unet.conv_in", g.input, res: s, cin: c.imageChannels, cout: c.channels[0], kernel: 3)
+        if c.imagePositionEmbedding {
+            let table = g.parameter("unet.position_embedding", [s * s, c.channels[0]], .normal(0.02))
+            let out = g.buffer("unet.position_embedding", s * s * c.channels[0])
+            g.ops.append(.addTable(inp: h, out: out, table: table))
+            h = out
+        }
         var skips: [(buffer: Int, channels: Int)] = []
         var ch = c.channels[0]
         for level in c.channels.indices {

@@ -159,6 +159,9 @@ final class Workspace<T: GemmScalar> {
                                     length: length, dim: dim)
         case let .timestepEmbed(o, dim):
             Embeddings.timestep(out: value(o), t: timesteps!, batch: n, dim: dim)
+        case let .addTable(i, o, table):
+            Embeddings.tableForward(out: value(o), inp: value(i), table: w + table, batch: n,
+                                    count: graph.buffers[o].perSample)
         case let .maskedMean(i, o, length, dim):
             let x = value(i), y = value(o)
             for b in 0..<n {
@@ -223,6 +226,9 @@ final class Workspace<T: GemmScalar> {
                                      batch: n, length: length, dim: dim)
         case .timestepEmbed:
             break // no parameters, and t needs no gradient
+        case let .addTable(i, o, table):
+            Embeddings.tableBackward(dinp: grads[i], dTable: dw + table, dout: grad(o), batch: n,
+                                     count: graph.buffers[o].perSample, accumulateInput: !overwrite.contains(i))
         case let .maskedMean(i, o, length, dim):
             let dx = grad(i), dy = grad(o)
             for b in 0..<n {

@@ -1,6 +1,6 @@
 import NumericCore
 
-/// Token + position embeddings and the sinusoidal timestep embedding.
+/// Token + position embeddings, the image position table and the sinusoidal timestep embedding.
 enum Embeddings {
     /// out[(b, l), :] = tokenTable[ids[b, l], :] + positionTable[l, :].
     @inlinable
@@ -29,6 +29,32 @@ enum Embeddings {
                     t[j] += d[j]
                     p[j] += d[j]
                 }
+            }
+        }
+    }
+
+    /// out[b, :] = inp[b, :] + table[:] for every sample b (the image position table).
+    @inlinable
+    static func tableForward<T: GemmScalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>,
+                                            table: UnsafePointer<T>, batch: Int, count: Int) {
+        for b in 0..<batch {
+            let o = out + b * count, x = inp + b * count
+            for j in 0..<count { o[j] = x[j] + table[j] }
+        }
+    }
+
+    /// dinp (+)= dout; dtable += Σ_b dout[b].
+    @inlinable
+    static func tableBackward<T: GemmScalar>(dinp: UnsafeMutablePointer<T>?, dTable: UnsafeMutablePointer<T>,
+                                             dout: UnsafePointer<T>, batch: Int, count: Int, accumulateInput: Bool) {
+        for b in 0..<batch {
+            let d = dout + b * count
+            for j in 0..<count { dTable[j] += d[j] }
+            guard let dx = dinp.map({ $0 + b * count }) else { continue }
+            if accumulateInput {
+                for j in 0..<count { dx[j] += d[j] }
+            } else {
+                dx.update(from: d, count: count)
             }
         }
     }

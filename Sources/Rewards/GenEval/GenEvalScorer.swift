@@ -13,6 +13,13 @@ public struct GenEvalVerdict: Sendable, Equatable {
     public var tag: PromptCategory
     /// Why strict failed, one phrase per failed clause (empty when strict holds).
     public var reasons: [String]
+    /// Every clause found with its exact count.
+    public var countsRight = false
+    /// With the counts right: whether every named colour is right (nil when a count is wrong or no colour is named).
+    public var coloursRight: Bool?
+    /// With counts and colours right: whether the relation holds (nil otherwise, or when no relation is named).
+    /// Its mean over position images is the relation-given-objects rate (chance ≈ 0.28 in this world).
+    public var relationHolds: Bool?
 }
 
 /// The rules of Flow-GRPO's GenEval reward server (`evaluate_reward` for score and strict, `evaluate` for the
@@ -33,6 +40,7 @@ enum GenEvalScorer {
         var strict = true
         var reasons: [String] = []
         var groups: [[DetectedObject]?] = []
+        var countsRight = true, coloursRight: Bool?, relationHolds: Bool?
         for inc in req.includes {
             let found = objects(of: inc, in: detected)
             let n = Double(inc.count)
@@ -41,12 +49,14 @@ enum GenEvalScorer {
             if found.count != inc.count {
                 strict = false
                 matched = false
+                countsRight = false
                 reasons.append("expected \(inc.count) \(inc.shape.rawValue), found \(found.count)")
                 if inc.color != nil || inc.position != nil { terms.append(0) }
             } else {
                 if let color = inc.color {
                     let nc = found.filter { $0.color == color }.count
                     terms.append(1 - abs(n - Double(nc)) / n)
+                    coloursRight = (coloursRight ?? true) && nc == inc.count
                     if nc != inc.count {
                         strict = false
                         matched = false
@@ -54,7 +64,9 @@ enum GenEvalScorer {
                     }
                 }
                 if let pos = inc.position, matched {
-                    if let targets = groups[pos.target], holds(pos.relation, found, targets) {
+                    let holdsNow = groups[pos.target].map { holds(pos.relation, found, $0) } ?? false
+                    if groups[pos.target] != nil { relationHolds = holdsNow }
+                    if holdsNow {
                         terms.append(1)
                     } else {
                         terms.append(0)
@@ -67,7 +79,9 @@ enum GenEvalScorer {
             groups.append(matched ? found : nil)
         }
         return GenEvalVerdict(score: terms.isEmpty ? 0 : terms.reduce(0, +) / Double(terms.count), strict: strict,
-                              accuracy: standardAccuracy(req, detected: detected), tag: req.tag, reasons: reasons)
+                              accuracy: standardAccuracy(req, detected: detected), tag: req.tag, reasons: reasons,
+                              countsRight: countsRight, coloursRight: countsRight ? coloursRight : nil,
+                              relationHolds: countsRight && coloursRight != false ? relationHolds : nil)
     }
 
     /// GenEval's `evaluate`: the largest `count` objects of each class must exist, carry the colour and hold the

@@ -2,6 +2,8 @@
 
     .build/release/flowcps model init --config tiny --out /tmp/tiny.safetensors
     .venv/bin/python Tests/ModelTests/Fixtures/make_golden.py /tmp/tiny.safetensors Tests/ModelTests/Fixtures/golden-tiny.safetensors
+    .build/release/flowcps model init --config tiny-v2 --out /tmp/tiny-v2.safetensors
+    .venv/bin/python Tests/ModelTests/Fixtures/make_golden.py /tmp/tiny-v2.safetensors Tests/ModelTests/Fixtures/golden-tiny-v2.safetensors
 
 The Swift checkpoint only supplies the config and the parameter names and shapes; every weight is redrawn here
 (seeded) so that the zero-initialised branches are exercised. The fixture holds the weights (Swift layout), the

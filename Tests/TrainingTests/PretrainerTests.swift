@@ -1,0 +1,66 @@
+import Foundation
+import Model
+import Scenes
+import Testing
+@testable import Training
+
+/// Pre-training and fine-tuning data sources, and restoring a state saved for another architecture.
+struct PretrainerTests {
+    @Test func fineTuningBatchesDrawOnlyTheGivenScenesWithFreshLayouts() throws {
+        let prompts = ["a red circle left of a blue square", "a green triangle above a yellow circle"]
+        let specs = try prompts.map { try PromptParser.parse($0) }
+        let b = try PretrainBatch.make(seed: 5, step: 0, size: 40, imageSize: 32, dropout: 0, source: .scenes(specs))
+        #expect(Set(b.prompts) == Set(prompts), "both prompts drawn, nothing else")
+        // The same prompt twice in a batch gets two different layouts (fresh ground truth, not a fixed picture).
+        let first = b.prompts.indices.filter { b.prompts[$0] == prompts[0] }
+        let size = 32 * 32 * 3
+        let images = first.map { Array(b.x0[($0 * size)..<(($0 + 1) * size)]) }
+        #expect(Set(images.map { $0.hashValue }).count > 1)
+        // A pure function of (seed, step, size, source).
+        let again = try PretrainBatch.make(seed: 5, step: 0, size: 40, imageSize: 32, dropout: 0, source: .scenes(specs))
+        #expect(again.x0 == b.x0 && again.prompts == b.prompts)
+    }
+
+    @Test func categoryMixSetsTheCategoryFrequencies() throws {
+        let mix = try CategoryMix(parsing: "position=3,text=1")
+        #expect(mix.weights == [0, 0, 0, 0, 3, 0, 1])
+        var counts: [PromptCategory: Int] = [:]
+        for i in 0..<800 {
+            let s = SceneSampler.sample(seed: 1, index: i, mix: mix)
+            let category: PromptCategory = if case .text = s.spec { .text } else { .position }
+            if case let .objects(_, relation) = s.spec { #expect(relation != nil, "\(s.prompt) is not a position scene") }
+            counts[category, default: 0] += 1
+        }
+        // 600 ± 3·12 position scenes expected.
+        #expect(abs(counts[.position, default: 0] - 600) < 40, "\(counts)")
+        #expect(try CategoryMix(parsing: "standard") == .standard && CategoryMix(parsing: "v2") == .v2)
+        for bad in ["position", "colour=2", "position=-1", "position=0", "", "position=2,,text=1"] {
+            #expect(throws: PromptError.self, "\(bad)") { try CategoryMix(parsing: bad) }
+        }
+    }
+
+    @Test func aStateOfAnotherArchitectureIsAClearErrorNamingTheMismatch() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("flowcps-state-\(UUID()).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var options = PretrainOptions()
+        options.batch = 2
+        options.steps = 1
+        func readable(_ c: ModelConfig) -> ModelConfig {
+            var c = c
+            c.imageSize = 16
+            c.vocabularySize = Vocabulary.tokens.count
+            c.maxTokens = Tokenizer.maxTokens
+            return c
+        }
+        let v1 = try Pretrainer(model: try FlowUNet(config: readable(.tiny), seed: 1), options: options)
+        _ = try v1.trainStep()
+        try v1.saveState(to: path)
+        let v2 = try Pretrainer(model: try FlowUNet(config: readable(.tinyV2), seed: 1), options: options)
+        #expect {
+            try v2.restoreState(from: path)
+        } throws: { error in
+            let message = "\(error)"
+            return message.contains("imagePositionEmbedding: true vs false") && message.contains("textLayers: 2 vs 1")
+        }
+    }
+}
