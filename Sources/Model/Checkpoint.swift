@@ -71,11 +71,45 @@ public enum Checkpoint {
             guard t.shape == e.shape else {
                 throw ModelError(.badCheckpoint, "\(name): tensor \(prefix + e.name) has shape \(t.shape), the model expects \(e.shape)")
             }
-            guard t.values.allSatisfy(\.isFinite) else {
-                throw ModelError(.badCheckpoint, "\(name): tensor \(prefix + e.name) holds NaN or infinite values")
-            }
-            for i in 0..<e.count { buffer[e.offset + i] = t.values[i] }
+            try copy(t, into: buffer, at: e, name: name)
         }
+    }
+
+    /// Copies one tensor of the layout's shape, refusing NaN and infinities.
+    private static func copy(_ t: SafeTensor, into buffer: UnsafeMutableBufferPointer<Float>, at e: ParameterEntry,
+                             name: String) throws {
+        guard t.values.allSatisfy(\.isFinite) else {
+            throw ModelError(.badCheckpoint, "\(name): tensor \(t.name) holds NaN or infinite values")
+        }
+        for i in 0..<e.count { buffer[e.offset + i] = t.values[i] }
+    }
+
+    /// Grows a checkpoint into a larger architecture: copies every tensor of `file` whose name and shape match an
+    /// entry of `layout` into `buffer`, and returns the names of the entries left as they were (freshly
+    /// initialised). Throws when a tensor of the file has no place in the layout, or the wrong shape: the model
+    /// may gain tensors, never lose or reshape one.
+    public static func fillGrowing(_ buffer: UnsafeMutableBufferPointer<Float>, layout: ParameterLayout,
+                                   from file: SafetensorsFile, name: String) throws -> [String] {
+        let entries = Dictionary(uniqueKeysWithValues: layout.entries.map { ($0.name, $0) })
+        for t in file.tensors {
+            guard let e = entries[t.name] else {
+                throw ModelError(.badCheckpoint, "\(name): tensor \(t.name) has no place in the new config")
+            }
+            guard t.shape == e.shape else {
+                throw ModelError(.badCheckpoint, "\(name): tensor \(t.name) has shape \(t.shape), the new config expects \(e.shape)")
+            }
+        }
+        var byName: [String: SafeTensor] = [:]
+        for t in file.tensors { byName[t.name] = t }
+        var fresh: [String] = []
+        for e in layout.entries {
+            guard let t = byName[e.name] else {
+                fresh.append(e.name)
+                continue
+            }
+            try copy(t, into: buffer, at: e, name: name)
+        }
+        return fresh
     }
 
     /// Loads a model (config from the metadata) and its step.

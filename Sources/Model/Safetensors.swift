@@ -82,7 +82,15 @@ public struct SafetensorsFile: Sendable, Equatable {
             guard begin >= 0, end >= begin, end <= dataCount else {
                 throw bad("tensor \(key) lies outside the data (\(begin)..<\(end) of \(dataCount) bytes): truncated?")
             }
-            let count = shape.reduce(1, *)
+            // Overflow-safe: a product beyond the data section (or Int) is refused before anything is allocated.
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= dataCount / 4 else {
+                    throw bad("tensor \(key): shape \(shape) needs more bytes than the file's \(dataCount)")
+                }
+                count = product
+            }
             guard end - begin == 4 * count else {
                 throw bad("tensor \(key): shape \(shape) needs \(4 * count) bytes, the file gives \(end - begin)")
             }

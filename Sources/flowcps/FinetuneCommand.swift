@@ -23,6 +23,8 @@ extension FlowCPS {
 
         @Option(help: "Checkpoint to start from.")
         var model = "models/shapes-base.safetensors"
+        @Option(help: "Grow the checkpoint into this config first (v2, a JSON file, …): its tensors are copied, tensors it lacks start fresh.")
+        var config: String?
         @Option(help: "Training prompt set (category<TAB>prompt per line).")
         var prompts = "pipelines/prompts/geneval-train.txt"
         @Option(help: "Train only on lines of this category; repeat for several (default: every line).")
@@ -90,7 +92,13 @@ extension FlowCPS {
             options.warmupSteps = warmup
             options.emaDecay = emaDecay
             options.scenes = lines.map(\.prompt)
-            let (start, startStep, _) = try Checkpoint.load(path: model, threads: threads)
+            var (start, startStep, file) = try Checkpoint.load(path: model, threads: threads)
+            if let config {
+                let grown = try FlowUNet(config: try loadConfig(config), seed: seed, threads: threads)
+                let fresh = try Checkpoint.fillGrowing(grown.parameters, layout: grown.layout, from: file, name: model)
+                print("grew \(model) into \(config): \(fresh.count) new tensors start fresh (\(fresh.prefix(4).joined(separator: ", "))\(fresh.count > 4 ? ", …" : ""))")
+                start = grown
+            }
             try TrainingLoop.checkTokens(start.config)
             let trainer = try Pretrainer(model: start, options: options)
             let trained = Set(lines.map(\.category))
@@ -99,7 +107,7 @@ extension FlowCPS {
                                         force: force,
                                         what: "fine-tuning \(model) (step \(startStep)) on \(lines.count) lines of \(prompts) (\(trained.map(\.rawValue).sorted().joined(separator: ", ")))")
                 .run(metadata: ["flowcps.finetune.command": CommandLine.arguments.dropFirst().joined(separator: " "),
-                                "flowcps.finetune.from": model])
+                                "flowcps.finetune.from": model, "flowcps.finetune.grown": config ?? ""])
             guard done, !noEval else { return }
             let evalPath = evalPrompts ?? (trained == [.text] ? "pipelines/prompts/ocr-eval.txt" : "pipelines/prompts/geneval-eval.txt")
             let entries = try PromptSets.load(path: evalPath).filter { evalAll || trained.contains($0.category) }

@@ -47,6 +47,28 @@ struct CheckpointTests {
         }
     }
 
+    /// A v1 checkpoint grown into the v2 config keeps every v1 tensor and reports exactly the new ones; a
+    /// checkpoint cannot shrink into a config that lacks its tensors.
+    @Test func growingCopiesMatchingTensorsAndNamesTheNewOnes() throws {
+        let v1 = try FlowUNet(config: .tiny, seed: 2)
+        let file = try Checkpoint.file(v1, step: 3)
+        let v2 = try FlowUNet(config: .tinyV2, seed: 5)
+        let fresh = try Checkpoint.fillGrowing(v2.parameters, layout: v2.layout, from: file, name: "v1")
+        let v1Names = Set(v1.layout.entries.map(\.name))
+        #expect(Set(fresh) == Set(v2.layout.entries.map(\.name)).subtracting(v1Names))
+        #expect(fresh.contains("unet.position_embedding") && fresh.contains { $0.hasPrefix("text.layer.1.") })
+        for e in v1.layout.entries {
+            let target = v2.layout.entry(e.name)!
+            #expect(Array(v1.parameters[e.offset..<(e.offset + e.count)])
+                    == Array(v2.parameters[target.offset..<(target.offset + target.count)]), "\(e.name)")
+        }
+        let back = try FlowUNet(config: .tiny, seed: 1)
+        #expect {
+            _ = try Checkpoint.fillGrowing(back.parameters, layout: back.layout, from: try Checkpoint.file(v2, step: 0),
+                                           name: "v2")
+        } throws: { ($0 as? ModelError)?.message.contains("has no place in the new config") == true }
+    }
+
     private func expectBad(_ bytes: [UInt8], _ needle: String) {
         #expect {
             _ = try SafetensorsFile.parse(bytes, name: "f")
@@ -81,6 +103,16 @@ struct CheckpointTests {
         while (8 + h.count) % 8 != 0 { h.append(0x20) }
         for i in 0..<8 { bytes[i] = UInt8(truncatingIfNeeded: h.count >> (8 * i)) }
         expectBad(bytes + h + [0, 0, 0, 0], "dtype F16")
+        // Shapes whose element count overflows Int, or exceeds the data, are refused before any allocation
+        // (the first used to trap on the multiplication).
+        for shape in ["[1099511627776, 1099511627776]", "[4611686018427387904, 4]", "[1000000000]"] {
+            let big = #"{"w":{"dtype":"F32","shape":"# + shape + #","data_offsets":[0,4]}}"#
+            var b = [UInt8](repeating: 0, count: 8)
+            var hb = Array(big.utf8)
+            while (8 + hb.count) % 8 != 0 { hb.append(0x20) }
+            for i in 0..<8 { b[i] = UInt8(truncatingIfNeeded: hb.count >> (8 * i)) }
+            expectBad(b + hb + [0, 0, 0, 0], "needs more bytes")
+        }
     }
 
     @Test func mismatchedCheckpointsAreRefused() throws {
