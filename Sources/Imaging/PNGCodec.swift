@@ -30,8 +30,13 @@ public enum PNGCodec {
         return out
     }
 
+    /// Largest image decoded by default: 4096 × 4096 pixels (48 MiB of RGB). Larger images are refused from their
+    /// header, before any pixel is allocated or inflated.
+    public static let defaultMaxPixels = 1 << 24
+
     /// Decodes PNG bytes of any colour type and bit depth to 8-bit RGB (alpha composited onto black, grey expanded).
-    public static func decode(_ bytes: [UInt8]) throws -> RGBImage {
+    /// Images of more than `maxPixels` pixels are refused from the header alone.
+    public static func decode(_ bytes: [UInt8], maxPixels: Int = defaultMaxPixels) throws -> RGBImage {
         guard bytes.count >= 8 else {
             throw ImagingError(.decode, "not a PNG file (only \(bytes.count) bytes)")
         }
@@ -40,9 +45,9 @@ public enum PNGCodec {
         guard begun != 0 else { throw ImagingError(.decode, "not a readable PNG: \(message(of: &png))") }
         png.format = png_uint_32(PNG_FORMAT_RGB)
         let width = Int(png.width), height = Int(png.height)
-        guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else {
+        guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15, width * height <= maxPixels else {
             png_image_free(&png)
-            throw ImagingError(.decode, "unsupported PNG size \(width)×\(height)")
+            throw ImagingError(.decode, "unsupported PNG size \(width)×\(height) (at most \(maxPixels) pixels)")
         }
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         // The data must stay alive through finish_read: libpng reads it lazily.

@@ -48,8 +48,9 @@ struct FlowCPS: ParsableCommand {
             fail(error.message, code: error.code == .invalidScore ? 1 : 2)
         } catch {
             if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+                // One line: the problem and where help is, not the whole usage block.
+                let words = CommandLine.arguments.dropFirst().prefix { !$0.hasPrefix("-") }.prefix(2)
+                fail(message(for: error) + " (see: flowcps \((words + ["--help"]).joined(separator: " ")))", code: 2)
             }
             exit(withError: error)
         }

@@ -39,8 +39,18 @@ struct WorkerCommand: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1…64, got \(threads)") }
-        if lease < 3 { throw ValidationError("--lease must be at least 3 seconds, got \(lease)") }
-        if poll <= 0 || reapEvery <= 0 { throw ValidationError("--poll and --reap-every must be positive") }
+        // `!(x >= lo)` and `!(x <= hi)` are also true for NaN: every number must be finite and in range.
+        if !(lease >= 3 && lease <= 86_400) { throw ValidationError("--lease must be in 3…86400 seconds, got \(lease)") }
+        if !(poll > 0 && poll <= 3600) { throw ValidationError("--poll must be in (0, 3600] seconds, got \(poll)") }
+        if !(reapEvery > 0 && reapEvery <= 3600) {
+            throw ValidationError("--reap-every must be in (0, 3600] seconds, got \(reapEvery)")
+        }
+        if !(retryBase >= 0 && retryBase <= 3600) {
+            throw ValidationError("--retry-base must be in 0…3600 seconds, got \(retryBase)")
+        }
+        if !(debugStageDelay >= 0 && debugStageDelay <= 3600) {
+            throw ValidationError("--debug-stage-delay must be in 0…3600 seconds, got \(debugStageDelay)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         if let stages {
             for s in stages.split(separator: ",") where PipelineStage(rawValue: String(s)) == nil {

@@ -46,6 +46,19 @@ struct CLITests {
         #expect(!FileManager.default.fileExists(atPath: out), "nothing is written on bad input")
     }
 
+    /// Numeric flags are checked before anything runs: NaN, infinities and out-of-range values are one line and
+    /// status 2 (`--retry-base nan` used to reach the database as SQL text).
+    @Test func nonFiniteAndOutOfRangeNumbersAreRefusedUpFront() throws {
+        for (flag, value) in [("--retry-base", "nan"), ("--retry-base", "inf"), ("--lease", "nan"), ("--poll", "-1"),
+                              ("--reap-every", "nan"), ("--lease", "1e300")] {
+            expectBadInput(try CLI.run(["worker", flag, value], environment: ["FLOWCPS_DATABASE_URL": "postgresql:///nonexistent"]),
+                           mentioning: flag)
+        }
+        for args in [["--lr", "nan"], ["--minutes", "nan"], ["--lr", "inf"]] {
+            expectBadInput(try CLI.run(["pretrain", "--config", "tiny", "--out", "/nonexistent/x"] + args), mentioning: args[0])
+        }
+    }
+
     @Test func badPromptFilesExitWithStatusTwo() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

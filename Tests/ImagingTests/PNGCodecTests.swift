@@ -58,6 +58,30 @@ struct PNGCodecTests {
         }
     }
 
+    /// A PNG whose header declares 20000 × 20000 pixels is refused at once, from the header (it used to be
+    /// inflated: over a gigabyte and many seconds). The header is patched with its CRC recomputed.
+    @Test func hugeDeclaredSizeIsRefusedFromTheHeader() throws {
+        var png = try PNGCodec.encode(noiseImage(width: 8, height: 8, seed: 2))
+        // IHDR: length (4) at 8, "IHDR" at 12, width at 16, height at 20, ..., CRC at 29 over bytes 12..<29.
+        for (offset, value) in [(16, UInt32(20000)), (20, UInt32(20000))] {
+            for i in 0..<4 { png[offset + i] = UInt8(truncatingIfNeeded: value >> (24 - 8 * UInt32(i))) }
+        }
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in png[12..<29] {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+        }
+        crc ^= 0xFFFF_FFFF
+        for i in 0..<4 { png[29 + i] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * UInt32(i))) }
+        #expect {
+            _ = try PNGCodec.decode(png)
+        } throws: { ($0 as? ImagingError)?.message.contains("20000×20000") == true }
+        #expect(try PNGCodec.decode(PNGCodec.encode(noiseImage(width: 64, height: 64, seed: 1)), maxPixels: 64 * 64).width == 64)
+        #expect(throws: ImagingError.self) {
+            _ = try PNGCodec.decode(PNGCodec.encode(noiseImage(width: 64, height: 64, seed: 1)), maxPixels: 64 * 63)
+        }
+    }
+
     @Test func corruptedDataIsAnErrorNotACrash() throws {
         var png = try PNGCodec.encode(noiseImage(width: 16, height: 16, seed: 4))
         for i in stride(from: 40, to: png.count - 12, by: 7) { png[i] ^= 0x5A }
