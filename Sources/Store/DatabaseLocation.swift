@@ -39,10 +39,23 @@ public enum DatabaseLocation: Sendable, Equatable {
         }
     }
 
-    static func redacted(_ url: String) -> String {
-        guard var c = URLComponents(string: url), c.password != nil else { return url }
-        c.password = "***"
-        return c.string ?? url
+    /// The connection string with every password replaced by `***`: the URL's user-info password, a `password=`
+    /// query parameter, and `password=` in libpq's key=value form (quoted or not). A URL that does not parse is
+    /// not shown at all.
+    static func redacted(_ connection: String) -> String {
+        guard connection.contains("://") else {
+            // key=value form: password=secret or password = 'se cr\'et'
+            let pattern = #"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)"#
+            guard let re = try? NSRegularExpression(pattern: pattern, options: [.caseInsensitive]) else { return "***" }
+            let range = NSRange(connection.startIndex..., in: connection)
+            return re.stringByReplacingMatches(in: connection, range: range, withTemplate: "$1***")
+        }
+        guard var c = URLComponents(string: connection) else { return "(a connection URL that does not parse)" }
+        if c.password != nil { c.password = "***" }
+        if let items = c.queryItems {
+            c.queryItems = items.map { $0.name.lowercased() == "password" ? URLQueryItem(name: $0.name, value: "***") : $0 }
+        }
+        return c.string ?? "(a connection URL)"
     }
 }
 
