@@ -13,7 +13,7 @@ public struct CategoryResult: Sendable, Equatable {
     /// Mean residual background noise of the images (`NoiseMetric`; 0 for clean images).
     public var noise = 0.0
     /// Standard error of `strict`, clustered by prompt line (the images of one line are not independent): the
-    /// standard deviation of the per-line means over √lines.
+    /// standard deviation of the per-line means over √lines; with a single line, the binomial error of its images.
     public var strictStandardError = 0.0
     /// Images whose objects (counts and colours) are right, and of those the ones whose relation holds (position
     /// prompts only; chance ≈ 0.28).
@@ -156,6 +156,9 @@ public enum Evaluation {
                 let m = means.reduce(0, +) / Double(means.count)
                 let variance = means.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(means.count - 1)
                 r.strictStandardError = (variance / Double(means.count)).squareRoot()
+            } else if r.images > 1 {
+                // One line: its images are independent draws of the same prompt (binomial error).
+                r.strictStandardError = (r.strict * (1 - r.strict) / Double(r.images - 1)).squareRoot()
             }
             report.categories[c] = r
         }

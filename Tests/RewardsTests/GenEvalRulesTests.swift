@@ -35,6 +35,27 @@ struct GenEvalRulesTests {
         #expect(v.score == 0.75 && !v.strict) // [1, 1] and [1, 0]; an off-palette square has no colour
     }
 
+    /// The diagnostic parts of a verdict: counts right, then colours given counts, then the relation given counts
+    /// and colours (each nil where the earlier part failed or the prompt does not ask for it).
+    @Test func countsColoursAndRelationAreReportedConditionally() throws {
+        let prompt = "a red circle left of a blue square"
+        let redCircle = { (x: Int) in Fixture.object(.circle, .red, cx: x, cy: 16) }
+        let blueSquare = { (x: Int) in Fixture.object(.square, .blue, cx: x, cy: 16) }
+        var v = try verdict(prompt, [redCircle(8), blueSquare(24)])
+        #expect(v.countsRight && v.coloursRight == true && v.relationHolds == true && v.strict)
+        v = try verdict(prompt, [redCircle(24), blueSquare(8)])
+        #expect(v.countsRight && v.coloursRight == true && v.relationHolds == false && !v.strict)
+        v = try verdict(prompt, [Fixture.object(.circle, .blue, cx: 8, cy: 16), Fixture.object(.square, .red, cx: 24, cy: 16)])
+        #expect(v.countsRight && v.coloursRight == false && v.relationHolds == nil)
+        v = try verdict(prompt, [redCircle(8)])
+        #expect(!v.countsRight && v.coloursRight == nil && v.relationHolds == nil)
+        v = try verdict("a circle left of a square", [Fixture.object(.circle, .green, cx: 24, cy: 16),
+                                                      Fixture.object(.square, .green, cx: 8, cy: 16)])
+        #expect(v.countsRight && v.coloursRight == nil && v.relationHolds == false)
+        v = try verdict("three triangles", [Fixture.object(.triangle, .red, cx: 5, cy: 5)])
+        #expect(!v.countsRight && v.coloursRight == nil && v.relationHolds == nil)
+    }
+
     @Test func positionTerms() throws {
         let circleLeft = Fixture.object(.circle, .red, cx: 8, cy: 16)
         let squareRight = Fixture.object(.square, .blue, cx: 24, cy: 16)
