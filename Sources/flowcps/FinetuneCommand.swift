@@ -45,30 +45,16 @@ extension FlowCPS {
         var state: String?
         @Option(help: "Optimizer steps.")
         var steps = 1000
-        @Option(help: "Images per step.")
-        var batch = 32
         @Option(help: "Peak learning rate (linear warm-up, then cosine decay to a tenth).")
         var lr = 2e-4
         @Option(help: "Warm-up steps.")
         var warmup = 50
         @Option(help: "EMA decay of the written weights.")
         var emaDecay = 0.995
-        @Option(help: "Seed of the data stream (and of the evaluation noise).")
-        var seed: UInt64 = 0
-        @Option(help: "Threads.")
-        var threads = 2
-        @Option(help: "Steps between state checkpoints.")
-        var checkpointEvery = 100
-        @Option(help: "Also keep the EMA weights every this many steps as <out>.step<N>.safetensors; 0 = never.")
-        var keepEvery = 0
-        @Option(help: "Stop (saving state and --out) after this many minutes of this invocation; 0 = no limit.")
-        var minutes = 0.0
-        @Flag(help: "Overwrite --out if it exists.")
-        var force = false
+        @OptionGroup var loop: TrainingLoopOptions
 
         func validate() throws {
-            try TrainingLoopLimits.validate(steps: steps, batch: batch, lr: lr, warmup: warmup, threads: threads,
-                                            checkpointEvery: checkpointEvery, keepEvery: keepEvery, minutes: minutes)
+            try loop.validate(steps: steps, lr: lr, warmup: warmup)
             if !(1...64).contains(evalSamples) { throw ValidationError("--eval-samples must be in 1…64") }
             if !(1...1000).contains(evalSteps) { throw ValidationError("--eval-steps must be in 1…1000") }
             if !(emaDecay >= 0 && emaDecay < 1) { throw ValidationError("--ema-decay must be in [0, 1)") }
@@ -83,18 +69,13 @@ extension FlowCPS {
             }
             let lines = try PromptSets.load(path: prompts).filter { categories.isEmpty || categories.contains($0.category) }
             guard !lines.isEmpty else { throw InputError("\(prompts): no lines of categories \(category.joined(separator: ", "))") }
-            var options = PretrainOptions()
-            options.seed = seed
-            options.steps = steps
-            options.batch = batch
-            options.learningRate = lr
+            var options = loop.options(steps: steps, lr: lr, warmup: warmup)
             options.minimumLearningRate = lr / 10
-            options.warmupSteps = warmup
             options.emaDecay = emaDecay
             options.scenes = lines.map(\.prompt)
-            var (start, startStep, file) = try Checkpoint.load(path: model, threads: threads)
+            var (start, startStep, file) = try Checkpoint.load(path: model, threads: loop.threads)
             if let config {
-                let grown = try FlowUNet(config: try loadConfig(config), seed: seed, threads: threads)
+                let grown = try FlowUNet(config: try loadConfig(config), seed: loop.seed, threads: loop.threads)
                 let fresh = try Checkpoint.fillGrowing(grown.parameters, layout: grown.layout, from: file, name: model)
                 print("grew \(model) into \(config): \(fresh.count) new tensors start fresh (\(fresh.prefix(4).joined(separator: ", "))\(fresh.count > 4 ? ", …" : ""))")
                 start = grown
@@ -103,18 +84,16 @@ extension FlowCPS {
             let trainer = try Pretrainer(model: start, options: options)
             let trained = Set(lines.map(\.category))
             let done = try TrainingLoop(trainer: trainer, out: out, state: state ?? out + ".state.safetensors",
-                                        checkpointEvery: checkpointEvery, keepEvery: keepEvery, minutes: minutes,
-                                        force: force,
-                                        what: "fine-tuning \(model) (step \(startStep)) on \(lines.count) lines of \(prompts) (\(trained.map(\.rawValue).sorted().joined(separator: ", ")))")
+                                        loop: loop, what: "fine-tuning \(model) (step \(startStep)) on \(lines.count) lines of \(prompts) (\(trained.map(\.rawValue).sorted().joined(separator: ", ")))")
                 .run(metadata: ["flowcps.finetune.command": CommandLine.arguments.dropFirst().joined(separator: " "),
                                 "flowcps.finetune.from": model, "flowcps.finetune.grown": config ?? ""])
             guard done, !noEval else { return }
             let evalPath = evalPrompts ?? (trained == [.text] ? "pipelines/prompts/ocr-eval.txt" : "pipelines/prompts/geneval-eval.txt")
             let entries = try PromptSets.load(path: evalPath).filter { evalAll || trained.contains($0.category) }
             guard !entries.isEmpty else { throw InputError("\(evalPath): no lines of the trained categories") }
-            let (tuned, _, _) = try Checkpoint.load(path: out, threads: threads)
+            let (tuned, _, _) = try Checkpoint.load(path: out, threads: loop.threads)
             let config = try SamplerOptions.ode(steps: evalSteps)
-            let report = try Evaluation.run(model: tuned, entries: entries, config: config, guidance: 1, seed: seed,
+            let report = try Evaluation.run(model: tuned, entries: entries, config: config, guidance: 1, seed: loop.seed,
                                             samplesPerLine: evalSamples)
             print("evaluation of \(out) on \(evalPath): ODE \(evalSteps) steps, \(report.images.count) images")
             EvaluationTable.print(report)

@@ -27,37 +27,18 @@ extension FlowCPS {
         var state = ".flowcps/pretrain/state.safetensors"
         @Option(help: "Total optimizer steps.")
         var steps = 6000
-        @Option(help: "Images per step.")
-        var batch = 32
         @Option(help: "Peak learning rate (linear warm-up, then cosine decay).")
         var lr = 5e-4
         @Option(help: "Warm-up steps.")
         var warmup = 200
-        @Option(help: "Seed of the data stream and initialisation.")
-        var seed: UInt64 = 0
-        @Option(help: "Threads (the batch is split over them).")
-        var threads = 2
-        @Option(help: "Steps between state checkpoints.")
-        var checkpointEvery = 100
-        @Option(help: "Also keep the EMA weights every this many steps as <out>.step<N>.safetensors; 0 = never.")
-        var keepEvery = 0
-        @Option(help: "Stop (saving state and --out) after this many minutes of this invocation; 0 = no limit.")
-        var minutes = 0.0
-        @Flag(help: "Overwrite --out if it exists.")
-        var force = false
+        @OptionGroup var loop: TrainingLoopOptions
 
         func validate() throws {
-            try TrainingLoopLimits.validate(steps: steps, batch: batch, lr: lr, warmup: warmup, threads: threads,
-                                            checkpointEvery: checkpointEvery, keepEvery: keepEvery, minutes: minutes)
+            try loop.validate(steps: steps, lr: lr, warmup: warmup)
         }
 
         func run() throws {
-            var options = PretrainOptions()
-            options.seed = seed
-            options.steps = steps
-            options.batch = batch
-            options.learningRate = lr
-            options.warmupSteps = warmup
+            var options = loop.options(steps: steps, lr: lr, warmup: warmup)
             do {
                 let m = try CategoryMix(parsing: mix)
                 options.mix = m == .standard ? nil : m
@@ -66,20 +47,34 @@ extension FlowCPS {
             }
             let modelConfig = try loadConfig(config)
             try TrainingLoop.checkTokens(modelConfig)
-            let model = try FlowUNet(config: modelConfig, seed: seed, threads: threads)
+            let model = try FlowUNet(config: modelConfig, seed: loop.seed, threads: loop.threads)
             let trainer = try Pretrainer(model: model, options: options)
-            try TrainingLoop(trainer: trainer, out: out, state: state, checkpointEvery: checkpointEvery,
-                             keepEvery: keepEvery, minutes: minutes, force: force,
+            try TrainingLoop(trainer: trainer, out: out, state: state, loop: loop,
                              what: "pre-training \(model.parameters.count) parameters")
                 .run(metadata: ["flowcps.pretrain.command": CommandLine.arguments.dropFirst().joined(separator: " ")])
         }
     }
 }
 
-/// Range checks shared by `pretrain` and `finetune`.
-enum TrainingLoopLimits {
-    static func validate(steps: Int, batch: Int, lr: Double, warmup: Int, threads: Int, checkpointEvery: Int,
-                         keepEvery: Int, minutes: Double) throws {
+/// The options `pretrain` and `finetune` share, with the same defaults.
+struct TrainingLoopOptions: ParsableArguments {
+    @Option(help: "Images per step.")
+    var batch = 32
+    @Option(help: "Seed of the data stream (and of the initialisation, or the evaluation noise).")
+    var seed: UInt64 = 0
+    @Option(help: "Threads (the batch is split over them).")
+    var threads = 2
+    @Option(help: "Steps between state checkpoints.")
+    var checkpointEvery = 100
+    @Option(help: "Also keep the EMA weights every this many steps as <out>.step<N>.safetensors; 0 = never.")
+    var keepEvery = 0
+    @Option(help: "Stop (saving state and --out) after this many minutes of this invocation; 0 = no limit.")
+    var minutes = 0.0
+    @Flag(help: "Overwrite --out if it exists.")
+    var force = false
+
+    /// Range checks of these options and of the command's own schedule.
+    func validate(steps: Int, lr: Double, warmup: Int) throws {
         if steps < 1 { throw ValidationError("--steps must be at least 1") }
         if batch < 1 || batch > 1024 { throw ValidationError("--batch must be in 1…1024") }
         if !(lr > 0 && lr < 1) { throw ValidationError("--lr must be in (0, 1)") }
@@ -89,19 +84,27 @@ enum TrainingLoopLimits {
         if keepEvery < 0 { throw ValidationError("--keep-every must be at least 0") }
         if !(minutes >= 0 && minutes.isFinite) { throw ValidationError("--minutes must be a finite number ≥ 0") }
     }
+
+    /// Training options with these settings and the command's schedule.
+    func options(steps: Int, lr: Double, warmup: Int) -> PretrainOptions {
+        var o = PretrainOptions()
+        o.seed = seed
+        o.steps = steps
+        o.batch = batch
+        o.learningRate = lr
+        o.warmupSteps = warmup
+        return o
+    }
 }
 
 /// The resumable optimisation loop of `pretrain` and `finetune`: resume from --state when it exists, train with a
-/// progress line and a loss log, checkpoint the state every `checkpointEvery` steps (and when time runs out), keep
-/// EMA snapshots every `keepEvery` steps, and write the EMA weights to `out` at the end.
+/// progress line and a loss log, checkpoint the state every `--checkpoint-every` steps (and when time runs out),
+/// keep EMA snapshots every `--keep-every` steps, and write the EMA weights to `out` at the end.
 struct TrainingLoop {
     let trainer: Pretrainer
     let out: String
     let state: String
-    let checkpointEvery: Int
-    let keepEvery: Int
-    let minutes: Double
-    let force: Bool
+    let loop: TrainingLoopOptions
     /// How the start is announced ("pre-training 4065411 parameters").
     let what: String
 
@@ -124,7 +127,7 @@ struct TrainingLoop {
         let steps = trainer.options.steps, batch = trainer.options.batch
         let lossLog = state + ".loss.csv"
         let resuming = FileManager.default.fileExists(atPath: state)
-        if !force, !resuming, FileManager.default.fileExists(atPath: out) {
+        if !loop.force, !resuming, FileManager.default.fileExists(atPath: out) {
             throw InputError("\(out) exists; pass --force to overwrite it, or choose another --out")
         }
         if resuming {
@@ -145,18 +148,18 @@ struct TrainingLoop {
             try LossLog.append(lossLog, step: trainer.step, loss: r.loss, gradNorm: Double(r.gradNorm), lr: r.lr)
             progress.update(step: trainer.step, images: batch,
                             text: String(format: "loss %.4f (avg %.4f)  lr %.2e", r.loss, smoothed!, r.lr))
-            outOfTime = minutes > 0 && Date().timeIntervalSince(start) > minutes * 60
-            if keepEvery > 0, trainer.step % keepEvery == 0 {
+            outOfTime = loop.minutes > 0 && Date().timeIntervalSince(start) > loop.minutes * 60
+            if loop.keepEvery > 0, trainer.step % loop.keepEvery == 0 {
                 try Checkpoint.save(try trainer.emaModel(), step: trainer.step,
                                     to: Self.snapshotPath(out, step: trainer.step), metadata: metadata)
             }
-            if trainer.step % checkpointEvery == 0 || trainer.step == steps || outOfTime {
+            if trainer.step % loop.checkpointEvery == 0 || trainer.step == steps || outOfTime {
                 try trainer.saveState(to: state)
             }
             if outOfTime { break }
         }
         progress.finish()
-        if outOfTime { print("time budget of \(minutes) min reached at step \(trainer.step); rerun to resume") }
+        if outOfTime { print("time budget of \(loop.minutes) min reached at step \(trainer.step); rerun to resume") }
         try OutputPath.prepare(out)
         try Checkpoint.save(try trainer.emaModel(), step: trainer.step, to: out, metadata: metadata)
         print("wrote \(out) (EMA weights, step \(trainer.step)); loss log \(lossLog)")
