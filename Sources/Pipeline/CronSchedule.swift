@@ -71,6 +71,26 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
+    /// The newest due time in [`first`, `through`] (`first` itself when none later has come) and how many due times
+    /// were skipped for it (`first` and those after it, before the newest). Looks back from `through` in widening windows, so a long outage of a frequent
+    /// schedule costs no more than its newest window; the count is exact up to `countLimit`, then capped.
+    public func newestDue(after first: Date, through: Date, countLimit: Int = 10_000) -> (due: Date, skipped: Int) {
+        var newest = first
+        for window in [3600.0, 86_400, 32 * 86_400, 400 * 86_400, .infinity] {
+            let from = window.isInfinite ? first : max(first, through.addingTimeInterval(-window))
+            var t = from, last: Date?
+            while let n = next(after: t), n <= through {
+                last = n
+                t = n
+            }
+            if let last { newest = last; break }
+            if from == first { break }
+        }
+        guard newest > first else { return (first, 0) }
+        // `first` itself and every due time after it but before `newest`: as many as lie in (first, newest].
+        return (newest, dueTimes(after: first, through: newest, limit: countLimit).count)
+    }
+
     /// The due times in (`after`, `through`], oldest first, at most `limit` of them.
     public func dueTimes(after: Date, through: Date, limit: Int = 10_000) -> [Date] {
         var out: [Date] = [], t = after

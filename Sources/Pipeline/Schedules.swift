@@ -10,8 +10,10 @@ public struct ScheduleSummary: Sendable {
     public let nextDue: Date?
     public let lastDue: Date?
     public let lastRun: String?
-    /// Due times skipped because no worker ran at them.
+    /// Due times skipped because no worker ran at them (or because the schedule could not fire).
     public let missed: Int
+    /// Why the schedule last failed to fire (nil once it fires again).
+    public let lastError: String?
 
     init(row: Row) throws {
         name = try row.string("name")
@@ -20,6 +22,7 @@ public struct ScheduleSummary: Sendable {
         lastDue = try row.optionalTimestamp("last_due").map(Date.init(postgresMicroseconds:))
         lastRun = try row.optionalString("last_run")
         missed = try row.int("missed")
+        lastError = try row.optionalString("last_error")
     }
 }
 
@@ -79,18 +82,37 @@ public struct Schedules {
         }
     }
 
-    /// Fires every schedule due at `now`, if this session wins the scheduler's lock (otherwise another worker is
-    /// firing them and this returns nothing).
-    public func fireDue(now: Date = Date()) throws -> [FiredSchedule] {
+    /// Fires every schedule due at `now` (default: the database's clock), if this session wins the scheduler's lock
+    /// (otherwise another worker is firing them and this returns nothing). Each schedule fires in its own savepoint:
+    /// one that cannot fire (a cron expression or run file this build rejects) records why, is retried an hour
+    /// later, and does not stop the others.
+    public func fireDue(now given: Date? = nil) throws -> [FiredSchedule] {
         try connection.transaction { c in
             guard try c.execute(ScheduleStatements.tryLock).rows[0].bool("locked") else { return [] }
+            let now = try given ?? Date(postgresMicroseconds: try c.execute(ScheduleStatements.now).rows[0].optionalTimestamp("now") ?? 0)
             var fired: [FiredSchedule] = []
             for row in try c.execute(ScheduleStatements.lockDue(now: now)).rows {
-                fired.append(try fire(row, now: now, c))
+                try c.execute(ScheduleStatements.savepoint)
+                do {
+                    fired.append(try fire(row, now: now, c))
+                    try c.execute(ScheduleStatements.releaseSavepoint)
+                } catch let e as StoreError where e.isTransient {
+                    throw e
+                } catch {
+                    try c.execute(ScheduleStatements.rollbackToSavepoint)
+                    let id = Int64(try row.int("id")), name = try row.string("name")
+                    let message = "schedule \(name) could not fire: \(error)"
+                    try c.execute(ScheduleStatements.failed(id: id, error: message, now: now, retrySeconds: Schedules.retrySeconds))
+                    let due = try row.optionalTimestamp("next_due").map(Date.init(postgresMicroseconds:)) ?? now
+                    fired.append(FiredSchedule(schedule: name, due: due, run: nil, missed: 0, error: message))
+                }
             }
             return fired
         }
     }
+
+    /// How long a schedule that could not fire waits before the next try.
+    public static let retrySeconds = 3600.0
 
     /// Submits the newest due time of one locked due schedule and moves it on; a schedule that cannot submit
     /// (its stored model corrupted, the run name taken) records the due time as missed with the reason.
@@ -100,8 +122,7 @@ public struct Schedules {
         guard let first = try row.optionalTimestamp("next_due").map(Date.init(postgresMicroseconds:)) else {
             throw PipelineError.invalid("schedule \(name) has no due time")
         }
-        let later = cron.dueTimes(after: first, through: now)
-        let due = later.last ?? first
+        let (due, skipped) = cron.newestDue(after: first, through: now)
         let next = cron.next(after: due)
         let runName = Schedules.runName(name, due: due)
         var error: String?
@@ -122,7 +143,6 @@ public struct Schedules {
             }
         }
         // The due times before `due` were skipped; `due` itself counts as missed when it could not submit.
-        let skipped = later.count
         try c.execute(ScheduleStatements.fired(id: id, due: due, run: error == nil ? runName : nil,
                                                missed: skipped + (error == nil ? 0 : 1), nextDue: next))
         return FiredSchedule(schedule: name, due: due, run: error == nil ? runName : nil, missed: skipped, error: error)

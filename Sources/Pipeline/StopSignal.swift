@@ -16,6 +16,12 @@ public final class StopSignal: Sendable {
 
     public func request() { requested.store(true, ordering: .releasing) }
 
+    /// Sleeps up to `seconds`, returning early once a stop is requested.
+    public func sleep(_ seconds: Double) {
+        let end = Date().addingTimeInterval(seconds)
+        while !isRequested && Date() < end { Thread.sleep(forTimeInterval: min(0.1, max(0, end.timeIntervalSinceNow))) }
+    }
+
     /// Routes SIGTERM and SIGINT to the stop flag (the process then finishes its current job and exits).
     public func installSignalHandlers() {
         var action = sigaction()

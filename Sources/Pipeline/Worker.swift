@@ -20,6 +20,11 @@ public struct WorkerOptions: Sendable {
     public var fireSchedules = true
     /// Exit once no run has a job left that could still run (tests, the demo).
     public var exitWhenIdle = false
+    /// Longest a job of each stage may run (`defaultJobTimeout` for stages not listed): past it the heartbeat
+    /// fails the attempt (the job is retried), and if the stage still has not returned a lease later, the process
+    /// exits for its supervisor to restart (a hung thread cannot be stopped any other way).
+    public var jobTimeouts: [PipelineStage: Double] = [:]
+    public static let defaultJobTimeout = 3600.0
     /// Seconds to wait between a stage's computation and its commit (tests widen the window in which a kill
     /// lands mid-job; never set in production).
     public var debugStageDelay = 0.0
@@ -58,6 +63,7 @@ public final class Worker {
     public func run(stop: StopSignal) throws -> WorkerSummary {
         var lastReap = Date.distantPast
         var connection: Connection?, listener: Connection?
+        var consecutiveErrors = 0
         logger.info("worker started", metadata: ["stages": "\(options.stages.map(\.rawValue).joined(separator: ","))"])
         while !stop.isRequested {
             do {
@@ -65,9 +71,11 @@ public final class Worker {
                     connection = try Connection.open(url: url, retry: .default) { [logger] e, wait in
                         logger.warning("database unreachable, retrying in \(String(format: "%.1f", wait)) s: \(e)")
                     }
+                    try connection!.secure(statementTimeout: Worker.statementTimeout, idleInTransactionTimeout: 60)
                 }
                 if listener == nil || !listener!.isHealthy {
                     listener = try Connection(url: url)
+                    try listener!.secure(statementTimeout: 10, idleInTransactionTimeout: 60)
                     try listener!.listen("flowcps_jobs")
                 }
                 let c = connection!
@@ -87,11 +95,22 @@ public final class Worker {
                     continue
                 }
                 try process(job, connection: c, clock: clock)
+                consecutiveErrors = 0
             } catch let e as StoreError where e.isTransient {
                 logger.warning("database connection lost: \(e); reconnecting")
                 connection = nil
                 listener = nil
                 Thread.sleep(forTimeInterval: 0.2)
+            } catch {
+                // Any other error outside a stage (disk full, a full NOTIFY queue, out of memory): log, back off and
+                // go on (audit M3). Leases of a job caught mid-way expire and the reaper retries it.
+                consecutiveErrors += 1
+                let wait = min(30, 0.5 * pow(2, Double(min(consecutiveErrors, 7) - 1)))
+                logger.error("database error outside a stage, retrying in \(String(format: "%.1f", wait)) s: \(error)")
+                connection = nil
+                listener = nil
+                if options.exitWhenIdle && consecutiveErrors >= Worker.idleErrorLimit { throw error }
+                stop.sleep(wait)
             }
         }
         logger.info("worker stopped", metadata: ["completed": "\(summary.completed)", "failed": "\(summary.failed)"])
@@ -105,12 +124,28 @@ public final class Worker {
         return (counts["available"] ?? 0) + (counts["running"] ?? 0) == 0
     }
 
-    /// Requeues expired leases; a job that spent its attempts pauses its run with the reason.
+    /// Longest statement on the worker's connection, in seconds (the largest checkpoint write included).
+    static let statementTimeout = 300.0
+
+    /// An `exitWhenIdle` worker gives up after this many errors in a row outside a stage (a service never does).
+    static let idleErrorLimit = 8
+
+    /// Requeues expired leases, then pauses every active run left with a job that failed for good: a job whose
+    /// attempts the reaper spent, or a failure whose pause never committed (audit M2: no run stays active with a
+    /// failed job, whatever crashed when).
     func reap(_ c: Connection) throws {
         for r in try JobQueue(connection: c).reapExpired(retryBaseSeconds: options.retryBaseSeconds) {
             logger.warning("lease expired: job \(r.id) back to \(r.state)", metadata: ["run": "\(r.runID)", "job": "\(r.id)"])
-            if r.state == "failed" {
-                try pauseRun(c, runID: r.runID, reason: "job \(r.id) failed after \(r.attempt) attempts (its worker died each time)")
+        }
+        for runID in try c.execute(JobStatements.strandedRuns).rows.map({ Int64(try $0.int("run_id")) }) {
+            try c.transaction { c in
+                _ = try c.execute(RunStatements.lock(runID))
+                guard let job = try c.execute(JobStatements.firstFailed(runID: runID)).single() else { return }
+                let error = try job.optionalString("error") ?? "unknown error"
+                let reason = error.hasPrefix("lease expired")
+                    ? "job \(try job.int("id")) failed after \(try job.int("attempt")) attempts (its worker died each time)"
+                    : "\(try job.string("stage")) step \(try job.int("step")) shard \(try job.int("shard")) failed: \(error)"
+                try pause(c, runID: runID, reason: reason)
             }
         }
     }
@@ -141,7 +176,9 @@ public final class Worker {
         log[metadataKey: "stage"] = "\(job.stage)"
         log[metadataKey: "job"] = "\(job.id)"
         if job.shard > 0 { log[metadataKey: "shard"] = "\(job.shard)" }
-        let heartbeat = Heartbeat(url: url, job: job, leaseSeconds: options.leaseSeconds)
+        let limit = PipelineStage(rawValue: job.stage).flatMap { options.jobTimeouts[$0] } ?? WorkerOptions.defaultJobTimeout
+        let heartbeat = Heartbeat(url: url, job: job, leaseSeconds: options.leaseSeconds, timeLimit: limit,
+                                  retryBaseSeconds: options.retryBaseSeconds, logger: log)
         defer { heartbeat.stop() }
         let start = Date(), claimed = clock.seconds
         do {
@@ -184,13 +221,18 @@ public final class Worker {
             let permanent = (error as? PipelineError)?.isPermanent ?? false
             let message = "\(error)"
             do {
-                let r = try JobQueue(connection: c).fail(job, error: message, retryBaseSeconds: options.retryBaseSeconds,
-                                                         permanent: permanent)
-                summary.failed += 1
-                log.error("failed (attempt \(job.attempt) of \(job.maxAttempts)): \(message); job \(r.state)")
-                if r.state == "failed" {
-                    try pauseRun(c, runID: job.runID, reason: "\(job.stage) step \(job.step) shard \(job.shard) failed: \(message)")
+                // The failure and, when it is for good, the run's pause commit together (audit M2).
+                var state = ""
+                try c.transaction { c in
+                    _ = try c.execute(RunStatements.lock(job.runID))
+                    state = try JobQueue(connection: c).fail(job, error: message, retryBaseSeconds: options.retryBaseSeconds,
+                                                             permanent: permanent).state
+                    if state == "failed" {
+                        try pause(c, runID: job.runID, reason: "\(job.stage) step \(job.step) shard \(job.shard) failed: \(message)")
+                    }
                 }
+                summary.failed += 1
+                log.error("failed (attempt \(job.attempt) of \(job.maxAttempts)): \(message); job \(state)")
             } catch is LeaseLost {
                 summary.lostLeases += 1
                 log.warning("failed, but the lease was already lost: \(message)")
@@ -198,14 +240,12 @@ public final class Worker {
         }
     }
 
-    /// Pauses a run (if active) with the reason a job failed for good.
-    func pauseRun(_ c: Connection, runID: Int64, reason: String) throws {
-        try c.transaction { c in
-            _ = try c.execute(RunStatements.lock(runID))
-            if try c.execute(RunStatements.transition(id: runID, from: "active", to: "paused", reason: reason)).affectedRows == 1 {
-                try c.execute(JobStatements.hold(runID: runID))
-                logger.error("run paused: \(reason)", metadata: ["run": "\(runID)"])
-            }
+    /// Pauses a run (if active) with the reason a job failed for good, inside the caller's transaction, which has
+    /// locked the run row.
+    func pause(_ c: Connection, runID: Int64, reason: String) throws {
+        if try c.execute(RunStatements.transition(id: runID, from: "active", to: "paused", reason: reason)).affectedRows == 1 {
+            try c.execute(JobStatements.hold(runID: runID))
+            logger.error("run paused: \(reason)", metadata: ["run": "\(runID)"])
         }
     }
 }

@@ -59,36 +59,60 @@ public enum DatabaseLocation: Sendable, Equatable {
     }
 }
 
-/// Opens the configured database, starting the embedded cluster when that is the one, and applies pending
-/// migrations (under the migrator's advisory lock, so concurrent starts are safe).
+/// Opens the configured database, starting the embedded cluster when that is the one. The embedded cluster is
+/// this user's own, so pending migrations are applied there (under the migrator's advisory lock, so concurrent
+/// starts are safe). A server named by the environment is migrated only by `flowcps db migrate`, as its owner:
+/// every other command connects as a role without DDL rights and checks that the schema has what this build needs.
 public enum Database {
-    /// A migrated connection to the configured database. `log` hears when the embedded cluster is started (with
-    /// which database this is) and each migration applied; an already running database is used quietly.
+    /// A connection to the configured database with the schema this build needs. `log` hears when the embedded
+    /// cluster is started (with which database this is) and each migration applied; an already running database
+    /// is used quietly.
     public static func open(location: DatabaseLocation = .fromEnvironment(), retry: RetryPolicy = .none,
                             migrationsDirectory: String? = Migration.defaultDirectory(),
                             log: (String) -> Void = { _ in }) throws -> Connection {
-        if case .embedded(let e) = location, try e.start() {
-            log("started the embedded PostgreSQL in \(e.directory)")
-            log(location.summary)
+        var embedded = false
+        if case .embedded(let e) = location {
+            embedded = true
+            if try e.start() {
+                log("started the embedded PostgreSQL in \(e.directory)")
+                log(location.summary)
+            }
         }
         let c = try Connection.open(url: location.connectionString, retry: retry)
-        try migrate(c, directory: migrationsDirectory, log: log)
+        if embedded {
+            try migrate(c, directory: migrationsDirectory, log: log)
+        } else {
+            try checkSchema(c, directory: migrationsDirectory)
+        }
         return c
     }
 
     /// Applies pending migrations; without a migrations folder, checks the schema exists.
     public static func migrate(_ c: Connection, directory: String?, log: (String) -> Void) throws {
-        let migrator = Migrator(connection: c)
+        guard let directory else { return try checkSchema(c, directory: nil) }
+        let applied = try Migrator(connection: c).migrate(try Migration.load(directory: directory))
+        if !applied.isEmpty {
+            log("applied migrations " + applied.map { String(format: "%04d_%@", $0.version, $0.name) }.joined(separator: ", "))
+        }
+    }
+
+    /// Throws one line unless every migration this build has (all of `directory`, or at least one when there is
+    /// no folder) is applied. Changes nothing: the connecting role needs no DDL rights. Versions applied by a newer
+    /// build are fine (migrations only add), so old and new workers share a database during an upgrade.
+    public static func checkSchema(_ c: Connection, directory: String?) throws {
+        let applied = try Migrator(connection: c).appliedVersions()
         guard let directory else {
-            guard try migrator.currentVersion() > 0 else {
+            guard !applied.isEmpty else {
                 throw StoreError.migration("the database has no FlowCPS schema and no migrations folder was found "
-                                           + "(set FLOWCPS_MIGRATIONS or run from the repository)")
+                                           + "(none beside the flowcps binary that only its owner may write to: set FLOWCPS_MIGRATIONS)")
             }
             return
         }
-        let applied = try migrator.migrate(try Migration.load(directory: directory))
-        if !applied.isEmpty {
-            log("applied migrations " + applied.map { String(format: "%04d_%@", $0.version, $0.name) }.joined(separator: ", "))
+        let missing = try Migration.load(directory: directory).filter { !applied.contains($0.version) }
+        guard missing.isEmpty else {
+            let names = missing.map { String(format: "%04d_%@", $0.version, $0.name) }.joined(separator: ", ")
+            throw StoreError.migration("the database schema lacks \(names), which this build needs: "
+                                       + "run `flowcps db migrate` with the owner's FLOWCPS_DATABASE_URL")
         }
     }
 }

@@ -40,26 +40,40 @@ public struct Migration: Sendable, Equatable {
         return found.values.sorted { $0.version < $1.version }
     }
 
-    /// The `migrations/` folder: `$FLOWCPS_MIGRATIONS`, else the first `migrations/` holding `0001_*.sql` in the
-    /// working directory, the executable's directory, or one of their parents.
+    /// The `migrations/` folder: `$FLOWCPS_MIGRATIONS`, else one found from the executable's own location (never
+    /// from the working directory, audit M9): `migrations/` or `../share/flowcps/migrations` beside it (an
+    /// installed copy), or, for a binary built in a checkout, the `migrations/` next to the `.build*` folder it
+    /// lives in. A folder that others may write to is refused: whoever can plant a file there runs SQL as owner.
     public static func defaultDirectory() -> String? {
         if let d = ProcessInfo.processInfo.environment["FLOWCPS_MIGRATIONS"], !d.isEmpty { return d }
-        let starts = [FileManager.default.currentDirectoryPath,
-                      URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
-                          .deletingLastPathComponent().path]
-        for start in starts {
-            var dir = URL(fileURLWithPath: start).standardizedFileURL
-            while true {
-                let candidate = dir.appendingPathComponent("migrations").path
-                if let files = try? FileManager.default.contentsOfDirectory(atPath: candidate),
-                   files.contains(where: { $0.hasPrefix("0001_") && $0.hasSuffix(".sql") }) {
-                    return candidate
-                }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
+        return candidates(forExecutable: executable.path).first { holdsMigrations($0) && isTrusted($0) }
+    }
+
+    /// Where an executable at `path` looks for its migrations, in order.
+    static func candidates(forExecutable path: String) -> [String] {
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+        var out = [dir.appendingPathComponent("migrations").path,
+                   dir.deletingLastPathComponent().appendingPathComponent("share/flowcps/migrations").path]
+        // A build folder of a checkout: <repo>/.build…/<triple>/release/flowcps.
+        let parts = dir.pathComponents
+        if let i = parts.lastIndex(where: { $0.hasPrefix(".build") }), i > 0 {
+            let repository = NSString.path(withComponents: Array(parts[..<i]))
+            out.append(URL(fileURLWithPath: repository).appendingPathComponent("migrations").path)
         }
-        return nil
+        return out
+    }
+
+    static func holdsMigrations(_ folder: String) -> Bool {
+        (try? FileManager.default.contentsOfDirectory(atPath: folder))?
+            .contains { $0.hasPrefix("0001_") && $0.hasSuffix(".sql") } ?? false
+    }
+
+    /// False when the folder is writable by its group or others, or owned by someone other than this user or root.
+    static func isTrusted(_ folder: String) -> Bool {
+        var info = stat()
+        guard stat(folder, &info) == 0 else { return false }
+        let owner = info.st_uid
+        return (owner == 0 || owner == getuid()) && info.st_mode & (S_IWGRP | S_IWOTH) == 0
     }
 }

@@ -71,6 +71,12 @@ public struct Migrator {
         return out.sorted { $0.version < $1.version }
     }
 
+    /// The applied versions, without creating anything (empty when the database has no FlowCPS schema).
+    public func appliedVersions() throws -> Set<Int> {
+        guard try connection.execute(MigrationStatements.exists).rows[0].bool("present") else { return [] }
+        return Set(try connection.execute(MigrationStatements.applied).rows.map { try $0.int("version") })
+    }
+
     /// The latest applied version (0 when none).
     public func currentVersion() throws -> Int {
         try connection.execute(MigrationStatements.createTable)

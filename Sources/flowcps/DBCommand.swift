@@ -16,7 +16,7 @@ struct DB: ParsableCommand {
 
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Apply pending migrations from migrations/.")
-        @Option(help: "Migrations folder (default: $FLOWCPS_MIGRATIONS or the repository's migrations/).")
+        @Option(help: "Migrations folder (default: $FLOWCPS_MIGRATIONS, else the one beside the flowcps binary or its checkout).")
         var migrations: String?
 
         func run() throws {
@@ -31,7 +31,7 @@ struct DB: ParsableCommand {
 
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List migrations: applied (when) or pending.")
-        @Option(help: "Migrations folder (default: $FLOWCPS_MIGRATIONS or the repository's migrations/).")
+        @Option(help: "Migrations folder (default: $FLOWCPS_MIGRATIONS, else the one beside the flowcps binary or its checkout).")
         var migrations: String?
 
         func run() throws {

@@ -46,6 +46,7 @@ struct ScheduleCommand: ParsableCommand {
                 var line = "\(s.name)\t\(s.cron)\tnext \(s.nextDue.map(UTCTime.minutes) ?? "never")"
                 if let d = s.lastDue { line += "\tlast \(UTCTime.minutes(d))" + (s.lastRun.map { " → \($0)" } ?? "") }
                 if s.missed > 0 { line += "\tmissed \(s.missed)" }
+                if let e = s.lastError { line += "\terror: \(e)" }
                 print(line)
             }
         }

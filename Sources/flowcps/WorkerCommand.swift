@@ -28,6 +28,11 @@ struct WorkerCommand: ParsableCommand {
     var retryBase = 2.0
     @Option(help: "How often this worker looks for expired leases, in seconds.")
     var reapEvery = 5.0
+    @Option(name: .customLong("job-timeout"), help: ArgumentHelp(
+        "Longest a job may run, in seconds: SECONDS for every stage or STAGE=SECONDS for one (repeatable; default 3600).",
+        discussion: "Past it the job is handed back as a failed attempt (retried elsewhere); a stage that still does "
+            + "not return makes this worker exit (status 75) for its supervisor to restart it."))
+    var jobTimeouts: [String] = []
     @Option(help: .hidden)
     var debugStageDelay = 0.0
     @Flag(help: "Exit when no run has a job left to run.")
@@ -51,12 +56,32 @@ struct WorkerCommand: ParsableCommand {
         if !(debugStageDelay >= 0 && debugStageDelay <= 3600) {
             throw ValidationError("--debug-stage-delay must be in 0…3600 seconds, got \(debugStageDelay)")
         }
+        _ = try parsedTimeouts()
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         if let stages {
             for s in stages.split(separator: ",") where PipelineStage(rawValue: String(s)) == nil {
                 throw ValidationError("--stages: unknown stage \"\(s)\" (plan, rollout, score, advantage, train, eval)")
             }
         }
+    }
+
+    /// `--job-timeout` values: a bare number sets every stage's limit, `stage=seconds` one stage's.
+    func parsedTimeouts() throws -> [PipelineStage: Double] {
+        var out: [PipelineStage: Double] = [:]
+        for value in jobTimeouts {
+            let parts = value.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let seconds = Double(parts.last ?? ""), seconds >= 1 && seconds <= 7 * 86_400 else {
+                throw ValidationError("--job-timeout: \"\(value)\" is not SECONDS or STAGE=SECONDS with seconds in 1…604800")
+            }
+            if parts.count == 1 {
+                for stage in PipelineStage.allCases { out[stage] = seconds }
+            } else if let stage = PipelineStage(rawValue: parts[0]) {
+                out[stage] = seconds
+            } else {
+                throw ValidationError("--job-timeout: unknown stage \"\(parts[0])\" (plan, rollout, score, advantage, train, eval)")
+            }
+        }
+        return out
     }
 
     func run() throws {
@@ -79,6 +104,7 @@ struct WorkerCommand: ParsableCommand {
         options.exitWhenIdle = exitWhenIdle
         options.reapEverySeconds = reapEvery
         options.debugStageDelay = debugStageDelay
+        options.jobTimeouts = try parsedTimeouts()
         let stop = StopSignal()
         stop.installSignalHandlers()
         let summary = try Worker(url: DatabaseLocation.fromEnvironment().connectionString, options: options,

@@ -220,4 +220,176 @@ struct PipelineCLITests {
         #expect(try cluster.checkpointHash(run: "alone-a", step: 2, kind: "policy")
                 != cluster.checkpointHash(run: "alone-b", step: 2, kind: "policy"))
     }
+
+    /// A rolling upgrade (audit M7): a run stored by an older build carries an identity this build would not
+    /// compute; its state checkpoints are checked against that stored identity, so it finishes, bit-identical to a
+    /// run stored by this build.
+    @Test func aRunStoredByAnOlderBuildFinishesUnderThisOneWithTheSameResults() throws {
+        let cluster = try PipelineCluster()
+        for name in ["this-build", "older-build"] {
+            let r = try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", name,
+                                         "--set", "steps=2", "--set", "eval.every=0"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        // What a build before the canonical identity stored: the digest of its printed config.
+        try cluster.connect().execute("""
+            UPDATE runs SET fingerprint = md5('flowcps.run/1 ' || config) WHERE name = 'older-build'
+            """)
+        let worker = try cluster.flowcps(["worker", "--exit-when-idle"])
+        #expect(worker.status == 0, "\(worker.stderr)")
+        #expect(try cluster.runState("older-build") == "completed")
+        let a = try cluster.checkpointHash(run: "this-build", step: 2, kind: "policy")
+        let b = try cluster.checkpointHash(run: "older-build", step: 2, kind: "policy")
+        #expect(a != nil && a == b)
+        let rewards = try cluster.connect().execute("""
+            SELECT count(DISTINCT (r.step, r.prompt_index, r.sample_index, r.name, r.value)) AS distinct_rows, count(*) AS n
+            FROM rewards r JOIN runs u ON u.id = r.run_id
+            """).rows[0]
+        #expect(try rewards.int("n") == 2 * rewards.int("distinct_rows"), "the two runs' rewards are the same rows")
+    }
+
+    /// Audit M9: a `migrations/` folder planted in (or above) the working directory is never applied; the
+    /// migrations come from beside the binary (here: its checkout).
+    @Test func aMigrationsFolderPlantedInTheWorkingDirectoryIsIgnored() throws {
+        let cluster = try PipelineCluster()
+        let dir = try CLI.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir + "/work", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/migrations", withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: PipelineCluster.repository + "/migrations") {
+            try FileManager.default.copyItem(atPath: PipelineCluster.repository + "/migrations/" + file,
+                                             toPath: dir + "/migrations/" + file)
+        }
+        try "CREATE TABLE public.planted AS SELECT current_user AS who;"
+            .write(toFile: dir + "/migrations/0900_planted.sql", atomically: true, encoding: .utf8)
+        var environment = cluster.environment
+        environment["FLOWCPS_MIGRATIONS"] = ""
+        let r = try CLI.run(["db", "migrate"], cwd: dir + "/work", environment: environment)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("up to date"), "\(r.stdout)")
+        let planted = try cluster.connect().execute("SELECT to_regclass('public.planted') IS NOT NULL AS present").rows[0]
+        #expect(try !planted.bool("present"), "the planted migration ran")
+    }
+
+    /// Audit M2: a run left `active` with a job failed for good (a crash between the failure and the pause, or the
+    /// reaper spending the attempts) is paused by the next reaper pass, with the job's error, and resumes.
+    @Test func aRunLeftActiveWithAFailedJobIsPausedAndCanResume() throws {
+        let cluster = try PipelineCluster()
+        #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", "stranded",
+                                     "--set", "steps=1", "--set", "eval.every=0"]).status == 0)
+        try cluster.connect().execute("""
+            UPDATE jobs SET state = 'failed', finalized_at = now(), attempt = 5,
+                errors = '[{"attempt": 5, "error": "lease expired (worker stopped heartbeating)"}]'
+            WHERE state = 'available'
+            """)
+        let w = try cluster.flowcps(["worker", "--exit-when-idle", "--reap-every", "0.2"])
+        #expect(w.status == 0, "\(w.stderr)")
+        let run = try #require(try cluster.connect().execute("SELECT state, reason FROM runs").rows.first)
+        #expect(try run.string("state") == "paused")
+        let reason = try run.optionalString("reason") ?? ""
+        #expect(reason.contains("failed after 5 attempts"), "\(reason)")
+        let resume = try cluster.flowcps(["run", "resume", "stranded"])
+        #expect(resume.status == 0, "\(resume.stderr)")
+        #expect(try cluster.flowcps(["worker", "--exit-when-idle"]).status == 0)
+        #expect(try cluster.runState("stranded") == "completed")
+    }
+
+    /// Audit M3: a database error outside a stage (here the failure's own UPDATE hits a full disk) does not kill
+    /// the worker: it logs, backs off, and records the failure once the database takes writes again.
+    @Test func aWorkerSurvivesADatabaseErrorOutsideAStage() throws {
+        let cluster = try PipelineCluster()
+        #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--set", "eval.every=0"]).status == 0)
+        let c = try cluster.connect()
+        try c.execute("UPDATE checkpoints SET data = overlay(data placing '\\xdeadbeef'::bytea from 5000) WHERE step = 0")
+        try c.execute("""
+            CREATE FUNCTION public.disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF OLD.state = 'running' AND NEW.state <> 'completed' THEN
+                    RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100';
+                END IF;
+                RETURN NEW;
+            END $$
+            """)
+        try c.execute("CREATE TRIGGER disk_full BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION public.disk_full()")
+        let worker = try cluster.startWorker(["--exit-when-idle", "--lease", "3", "--reap-every", "0.5", "--retry-base", "0.1"])
+        // The failure could not be written: the job stays running while its lease runs out.
+        let deadline = Date().addingTimeInterval(90)
+        while worker.isRunning && Date() < deadline, try c.execute("""
+            SELECT count(*) AS n FROM jobs WHERE state = 'running' AND lease_expires_at < now() - interval '1 second'
+            """).rows[0].int("n") == 0 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        #expect(worker.isRunning, "the worker died on the database error")
+        try c.execute("DROP TRIGGER disk_full ON jobs")
+        let exit = Date().addingTimeInterval(90)
+        while worker.isRunning && Date() < exit { Thread.sleep(forTimeInterval: 0.2) }
+        if worker.isRunning { worker.terminate() }
+        worker.waitUntilExit()
+        #expect(worker.terminationStatus == 0)
+        let run = try #require(try c.execute("SELECT state, reason FROM runs").rows.first)
+        #expect(try run.string("state") == "paused")
+        let reason = try run.optionalString("reason") ?? ""
+        #expect(reason.contains("rollout"), "\(reason)")
+    }
+
+    /// Audit M1: a hung stage (the debug delay stands in: it sleeps while the heartbeat runs) is handed back at
+    /// its time limit, the worker that hung exits for its supervisor, and another worker finishes the run.
+    @Test func aHungStageIsHandedBackAtItsTimeLimit() throws {
+        let cluster = try PipelineCluster()
+        #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", "hung",
+                                     "--set", "steps=1", "--set", "eval.every=0"]).status == 0)
+        let started = Date()
+        let hung = try cluster.startWorker(["--lease", "3", "--job-timeout", "2", "--debug-stage-delay", "3600",
+                                            "--retry-base", "0.1"])
+        while hung.isRunning && Date().timeIntervalSince(started) < 60 { Thread.sleep(forTimeInterval: 0.2) }
+        if hung.isRunning { hung.terminate() }
+        hung.waitUntilExit()
+        #expect(hung.terminationStatus == 75, "the hung worker should exit for its supervisor")
+        let errors = try cluster.connect().execute("SELECT errors::text AS e FROM jobs WHERE attempt > 0").rows
+            .map { try $0.string("e") }.joined()
+        #expect(errors.contains("ran past its 2 s limit"), "\(errors)")
+        let w = try cluster.flowcps(["worker", "--exit-when-idle", "--retry-base", "0.1"])
+        #expect(w.status == 0, "\(w.stderr)")
+        #expect(try cluster.runState("hung") == "completed")
+    }
+
+    @Test func badJobTimeoutsAreOneLine() throws {
+        for value in ["0", "nan", "train=-1", "trian=5", "=", "inf"] {
+            let r = try CLI.run(["worker", "--job-timeout", value])
+            #expect(r.status == 2, "\(value): \(r.status)")
+            #expect(r.stderr.contains("--job-timeout"), "\(value): \(r.stderr)")
+        }
+    }
+
+    /// Audit H2: a worker connects as `flowcps_worker` (rows only, no DDL) and runs a pipeline to the end; the same
+    /// role may not create tables, functions or roles, and a worker never migrates: against a database whose
+    /// schema is behind it refuses with one line and creates nothing.
+    @Test func workersRunAsTheWorkerRoleWithoutDDLRights() throws {
+        let cluster = try PipelineCluster()
+        let asWorker = cluster.server.url + (cluster.server.url.contains("?") ? "&" : "?") + "user=flowcps_worker"
+        var environment = cluster.environment
+        environment["FLOWCPS_DATABASE_URL"] = asWorker
+        let submit = try CLI.run(["run", "submit", "pipelines/smoke.yaml", "--name", "least", "--set", "steps=1",
+                                  "--set", "eval.every=1"], cwd: PipelineCluster.repository, environment: environment)
+        #expect(submit.status == 0, "\(submit.stderr)")
+        let w = try CLI.run(["worker", "--exit-when-idle"], cwd: PipelineCluster.repository, environment: environment)
+        #expect(w.status == 0, "\(w.stderr)")
+        #expect(try cluster.runState("least") == "completed")
+        let worker = try Connection(url: asWorker)
+        for statement in ["CREATE TABLE planted (a int)", "CREATE FUNCTION planted() RETURNS int LANGUAGE sql AS 'SELECT 1'",
+                          "CREATE ROLE planted", "DROP TABLE jobs", "ALTER TABLE jobs ADD COLUMN x int",
+                          "CREATE TEMP TABLE t (a int)", "SELECT lo_from_bytea(0, '\\x00'::bytea)",
+                          "GRANT pg_execute_server_program TO flowcps_worker"] {
+            do {
+                try worker.execute(SQL(unsafeSQL: statement))
+                Issue.record("the worker role may: \(statement)")
+            } catch let e as StoreError {
+                #expect(e.sqlstate == "42501", "\(statement): \(e)")
+            }
+        }
+        // A database a newer migration has not reached: simulated by forgetting the newest one.
+        try cluster.connect().execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)")
+        let behind = try CLI.run(["worker", "--exit-when-idle"], cwd: PipelineCluster.repository, environment: environment)
+        #expect(behind.status != 0)
+        #expect(behind.stderr.contains("flowcps db migrate") && behind.stderr.split(separator: "\n").count == 1, "\(behind.stderr)")
+    }
 }

@@ -14,6 +14,9 @@ final class PipelineCluster {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("flowcps-pg-\(UUID().uuidString.prefix(8))").path
         server = EmbeddedPostgres(directory: directory + "/postgres")
         try server.start()
+        // As the owner would with `flowcps db migrate`: other commands only check the schema on a server they are
+        // pointed at.
+        try Migrator(connection: try connect()).migrate(try Migration.load(directory: PipelineCluster.repository + "/migrations"))
     }
 
     deinit {

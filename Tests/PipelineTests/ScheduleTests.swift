@@ -117,3 +117,50 @@ final class LockedList: @unchecked Sendable {
     func append(_ f: [FiredSchedule]) { lock.withLock { items += f } }
     func fail(_ e: String) { lock.withLock { error = e } }
 }
+
+/// Audit M8: one schedule that cannot fire (a cron expression this build rejects, as after an upgrade) records
+/// why and does not stop the others; a frequent schedule after a long outage fires its newest due time.
+@Suite(.enabled(if: TestDatabase.available))
+struct ScheduleIsolationTests {
+    @Test func aScheduleThatCannotFireDoesNotBlockTheOthers() throws {
+        let db = try TestDatabase()
+        let c = try db.connect()
+        let start = utc("2026-01-01 00:00:30")
+        for name in ["good", "bad"] {
+            try Schedules(connection: c).add(name: name, cron: try CronSchedule("* * * * *"),
+                                             config: try ScheduleTests.smoke(), now: start)
+        }
+        try c.execute("UPDATE schedules SET cron = '61 * * * *' WHERE name = 'bad'")
+        let fired = try Schedules(connection: c).fireDue(now: start.addingTimeInterval(60))
+        #expect(fired.compactMap(\.run) == ["good-20260101T0001Z"])
+        #expect(try ScheduleTests.runNames(c) == ["good-20260101T0001Z"])
+        let bad = try #require(try Schedules(connection: c).list().first { $0.name == "bad" })
+        #expect(bad.lastError?.contains("minute") == true, "\(bad.lastError ?? "nil")")
+        #expect(bad.missed == 1)
+        #expect(bad.nextDue == start.addingTimeInterval(60 + Schedules.retrySeconds))
+        let good = try #require(try Schedules(connection: c).list().first { $0.name == "good" })
+        #expect(good.lastError == nil && good.nextDue == utc("2026-01-01 00:02"))
+    }
+
+    @Test func theNewestDueTimeIsFoundAfterMoreThanTenThousandMissedTicks() throws {
+        let cron = try CronSchedule("* * * * *")
+        let first = utc("2026-01-01 00:01")
+        let now = utc("2026-01-15 12:00:30")  // 14.5 days: about 20 880 minutes
+        let (due, skipped) = cron.newestDue(after: first, through: now)
+        #expect(due == utc("2026-01-15 12:00"))
+        #expect(skipped == 10_000, "the count is capped, the due time is not")
+        let (same, none) = cron.newestDue(after: first, through: utc("2026-01-01 00:01:30"))
+        #expect(same == first && none == 0)
+    }
+
+    @Test func withoutAGivenTimeTheDatabaseClockDecides() throws {
+        let db = try TestDatabase()
+        let c = try db.connect()
+        // Due a minute ago by the database's clock; a worker's clock plays no part.
+        let dbNow = Date(timeIntervalSince1970: try c.execute("SELECT extract(epoch FROM now())::float8 AS now").rows[0].double("now"))
+        try Schedules(connection: c).add(name: "clock", cron: try CronSchedule("@yearly"),
+                                         config: try ScheduleTests.smoke(), now: dbNow.addingTimeInterval(-400 * 86_400))
+        let fired = try Schedules(connection: c).fireDue()
+        #expect(fired.count == 1 && fired[0].run != nil, "\(fired)")
+    }
+}

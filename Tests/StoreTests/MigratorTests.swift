@@ -1,5 +1,5 @@
 import Foundation
-import Store
+@testable import Store
 import StoreTestSupport
 import Testing
 
@@ -66,4 +66,32 @@ final class UnsafeSendableBox<T>: @unchecked Sendable {
     let lock = NSLock()
     var value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Where migrations are looked for (audit M9): only beside the executable or in the checkout it was built in,
+/// never above the working directory, and never in a folder others may write to.
+@Suite struct MigrationDiscoveryTests {
+    @Test func candidatesComeFromTheExecutableNotTheWorkingDirectory() {
+        let c = Migration.candidates(forExecutable: "/home/u/flowcps/.build-test/x86_64-unknown-linux-gnu/release/flowcps")
+        #expect(c == ["/home/u/flowcps/.build-test/x86_64-unknown-linux-gnu/release/migrations",
+                      "/home/u/flowcps/.build-test/x86_64-unknown-linux-gnu/share/flowcps/migrations",
+                      "/home/u/flowcps/migrations"])
+        #expect(Migration.candidates(forExecutable: "/opt/flowcps/bin/flowcps")
+                == ["/opt/flowcps/bin/migrations", "/opt/flowcps/share/flowcps/migrations"])
+        #expect(!Migration.candidates(forExecutable: "/usr/local/bin/flowcps").contains { $0.hasPrefix("/tmp") })
+    }
+
+    @Test func aFolderOthersMayWriteToIsNotTrusted() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("flowcps-mig-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "SELECT 1;".write(toFile: dir + "/0001_init.sql", atomically: true, encoding: .utf8)
+        chmod(dir, 0o755)
+        #expect(Migration.holdsMigrations(dir) && Migration.isTrusted(dir))
+        chmod(dir, 0o777)
+        #expect(!Migration.isTrusted(dir))
+        chmod(dir, 0o775)
+        #expect(!Migration.isTrusted(dir))
+    }
 }

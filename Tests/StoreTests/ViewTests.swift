@@ -165,6 +165,36 @@ struct ViewTests {
         #expect(try c.execute("SELECT count(*) AS n FROM rewards").rows[0].int("n") == 16)
     }
 
+    /// Audit H1 and M5: even where PUBLIC may create in the schema (the default before PostgreSQL 15, simulated
+    /// here before migrating), the migrations take that away, so the reader cannot plant a function for the owner
+    /// to call; nor can it write large objects or temporary tables, and its sessions are bounded.
+    @Test func theReaderCanPlantNothingAndIsBounded() throws {
+        let db = try TestDatabase(migrated: false)
+        let c = try db.connect()
+        try c.execute(SQL(unsafeSQL: "GRANT CREATE ON SCHEMA \(db.schema) TO PUBLIC"))
+        try Migrator(connection: c).migrate(try Migration.load(directory: TestDatabase.migrationsDirectory))
+        let r = try ViewTests.reader(db)
+        let denied = [
+            "CREATE FUNCTION \(db.schema).power(a int, b int) RETURNS float8 LANGUAGE sql AS 'SELECT 1::float8'",
+            "CREATE FUNCTION \(db.schema).convert_to(t text, e text) RETURNS bytea LANGUAGE sql AS 'SELECT NULL::bytea'",
+            "CREATE TEMP TABLE t AS SELECT 1 AS a",
+            "SELECT lo_from_bytea(0, '\\x00'::bytea)",
+            "SELECT lo_create(0)",
+        ]
+        for statement in denied {
+            do {
+                try r.execute(SQL(unsafeSQL: statement))
+                Issue.record("the reader may: \(statement)")
+            } catch let e as StoreError {
+                #expect(e.sqlstate == "42501", "\(statement): \(e)")
+            }
+        }
+        #expect(try r.execute("SHOW statement_timeout").rows[0].string("statement_timeout") == "1min")
+        #expect(try r.execute("SHOW idle_in_transaction_session_timeout").rows[0]
+            .string("idle_in_transaction_session_timeout") == "1min")
+        #expect(try c.execute("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'flowcps_reader'").rows[0].int("rolconnlimit") == 8)
+    }
+
     @Test func everyQueryInTheSQLGuideRunsAsTheReader() throws {
         let (db, _) = try ViewTests.seeded()
         let r = try ViewTests.reader(db)

@@ -18,7 +18,8 @@ enum TrainJob {
         let state = try PolicyState(base: base, config: config)
         if k > 0 {
             let bytes = try CheckpointCache.fetch(env.connection, run: env.run, step: k, kind: "state")
-            do { try state.restore(bytes: bytes, name: "\(env.run.name) state@\(k)", config: config) } catch let e as ModelError {
+            // Against the identity stored at submit, not one this build recomputes: a newer worker continues the run.
+            do { try state.restore(bytes: bytes, name: "\(env.run.name) state@\(k)", identity: env.run.fingerprint) } catch let e as ModelError {
                 throw PipelineError.corrupt(e.message)
             }
         }
@@ -27,7 +28,7 @@ enum TrainJob {
                                          samples: samples.map(\.sample), advantages: samples.map(\.advantage),
                                          step: k, config: config)
         state.completedSteps = k + 1
-        let stateBytes = try state.serialized(config: config)
+        let stateBytes = try state.serialized(identity: env.run.fingerprint)
         let policyBytes = try Checkpoint.serialized(state.model, step: k + 1)
         let evalBytes = config.ema.enabled && env.run.evaluates(at: k + 1)
             ? try Checkpoint.serialized(try state.evaluationModel(), step: k + 1) : nil

@@ -8,10 +8,22 @@ public final class Connection {
     /// The libpq connection string or URL this connection was opened with.
     public let url: String
 
+    /// Liveness defaults every connection starts from (audit M1); a URL that sets one of them wins. A connect gives
+    /// up after 10 s, and a silent peer is noticed within about a minute (TCP keepalives and user timeout) instead of
+    /// the kernel's retransmission time.
+    static let livenessDefaults: [(String, String)] = [
+        ("connect_timeout", "10"), ("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"),
+        ("keepalives_count", "3"), ("tcp_user_timeout", "60000"),
+    ]
+
     /// Connects to `url` (a libpq URL or key=value string); an unreachable server throws `.connection` with one line.
     public init(url: String) throws {
         self.url = url
-        handle = PQconnectdb(url)
+        // Keywords are applied in order, the expanded URL last, so what the URL says overrides the defaults.
+        let pairs = Connection.livenessDefaults + [("dbname", url)]
+        handle = Connection.withCStrings(pairs.map(\.0)) { keys in
+            Connection.withCStrings(pairs.map(\.1)) { values in PQconnectdbParams(keys, values, 1) }
+        }
         guard let h = handle, PQstatus(h) == CONNECTION_OK else {
             let message = handle.map { Connection.oneLine(PQerrorMessage($0)) } ?? "out of memory"
             if let h = handle { PQfinish(h) }
@@ -40,6 +52,29 @@ public final class Connection {
 
     deinit {
         if let handle { PQfinish(handle) }
+    }
+
+    /// Hardens a session that runs queue work (audit H1, M1): the search path is pinned to `pg_catalog`, the
+    /// session's own schema and `pg_temp`, in that order, so no function planted elsewhere can stand in for a
+    /// built-in; a statement running longer than `statementTimeout` seconds, or a transaction left idle longer than
+    /// `idleInTransactionTimeout`, is ended by the server instead of holding locks (and so a run) indefinitely.
+    public func secure(statementTimeout: Double, idleInTransactionTimeout: Double) throws {
+        try execute("""
+            SELECT pg_catalog.set_config('search_path', 'pg_catalog, '
+                       || pg_catalog.quote_ident(coalesce(pg_catalog.current_schema(), 'public'::name)::text)
+                       || ', pg_temp', false),
+                   pg_catalog.set_config('statement_timeout', \(String(Int(statementTimeout * 1000)))::text, false),
+                   pg_catalog.set_config('idle_in_transaction_session_timeout',
+                                         \(String(Int(idleInTransactionTimeout * 1000)))::text, false)
+            """)
+    }
+
+    /// NUL-terminated C arrays of `strings` (with a trailing NULL) for libpq's keyword/value calls.
+    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafePointer<CChar>?>) -> R) -> R {
+        let copies = strings.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        let pointers = copies.map { UnsafePointer($0) } + [nil]
+        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     /// True while the connection is open and usable.

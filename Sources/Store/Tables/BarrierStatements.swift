@@ -16,16 +16,3 @@ public enum BarrierStatements {
         """
     }
 }
-
-extension JobStatements {
-    /// Gives a run's failed jobs a fresh set of attempts (on resume, after the cause was fixed).
-    public static func retryFailed(runID: Int64) -> SQL {
-        """
-        UPDATE jobs SET state = 'pending', attempt = 0, finalized_at = NULL, scheduled_at = now()
-        WHERE run_id = \(runID) AND state = 'failed'
-        """
-    }
-
-    /// Wakes listening workers (delivered at commit).
-    public static let notify: SQL = "SELECT pg_notify('flowcps_jobs', '')"
-}

@@ -56,9 +56,9 @@ public enum JobStatements {
         UPDATE jobs SET
             state = CASE WHEN attempt >= max_attempts OR \(permanent) THEN 'failed' ELSE 'available' END,
             finalized_at = CASE WHEN attempt >= max_attempts OR \(permanent) THEN now() END,
-            scheduled_at = now() + \(unsafe: backoff(base: "\(retryBaseSeconds)")),
-            errors = errors || jsonb_build_object('attempt', attempt, 'at', now(), 'owner', lease_owner,
-                                                  'error', \(error)::text),
+            scheduled_at = now() + \(unsafe: backoffHead)\(retryBaseSeconds)\(unsafe: backoffTail(attempt: "attempt")),
+            errors = errors || pg_catalog.jsonb_build_object('attempt'::text, attempt, 'at'::text, now(),
+                                                             'owner'::text, lease_owner, 'error'::text, \(error)::text),
             lease_owner = NULL, lease_expires_at = NULL
         WHERE id = \(id) AND attempt = \(attempt) AND lease_owner = \(owner) AND state = 'running'
         RETURNING id, run_id, state, attempt
@@ -84,18 +84,24 @@ public enum JobStatements {
         UPDATE jobs j SET
             state = CASE WHEN j.attempt >= j.max_attempts THEN 'failed' ELSE 'available' END,
             finalized_at = CASE WHEN j.attempt >= j.max_attempts THEN now() END,
-            scheduled_at = now() + \(unsafe: backoff(base: "\(retryBaseSeconds)", attempt: "j.attempt")),
-            errors = j.errors || jsonb_build_object('attempt', j.attempt, 'at', now(), 'owner', j.lease_owner,
-                                                    'error', 'lease expired (worker stopped heartbeating)'),
+            scheduled_at = now() + \(unsafe: backoffHead)\(retryBaseSeconds)\(unsafe: backoffTail(attempt: "j.attempt")),
+            errors = j.errors || pg_catalog.jsonb_build_object('attempt'::text, j.attempt, 'at'::text, now(),
+                                                               'owner'::text, j.lease_owner,
+                                                               'error'::text, 'lease expired (worker stopped heartbeating)'::text),
             lease_owner = NULL, lease_expires_at = NULL
         FROM expired WHERE j.id = expired.id
         RETURNING j.id, j.run_id, j.state, j.attempt
         """
     }
 
-    /// min(600 s, base · 2^(attempt−1)) · U(0.9, 1.1) as an interval expression.
-    static func backoff(base: String, attempt: String = "attempt") -> String {
-        "make_interval(secs => least(600, \(base)::float8 * power(2, greatest(\(attempt), 1) - 1)) * (0.9 + 0.2 * random()))"
+    /// The backoff min(600 s, base · 2^(attempt−1)) · U(0.9, 1.1) as an interval: head, the bound base, tail. Every
+    /// function call is schema-qualified and exactly typed (`least` and `greatest` are SQL constructs, not
+    /// functions), so nothing planted on the search path can stand in for a built-in (audit H1); the base is a
+    /// bound parameter, never text.
+    static let backoffHead = "pg_catalog.make_interval(secs => least(600::float8, "
+
+    static func backoffTail(attempt: String) -> String {
+        "::float8 * pg_catalog.power(2::float8, (greatest(\(attempt), 1) - 1)::float8)) * (0.9::float8 + 0.2::float8 * pg_catalog.random()))"
     }
 
     /// Holds a run's claimable jobs (`pending`) or releases them (`available`).
@@ -140,5 +146,30 @@ public enum JobStatements {
     /// The jobs of a run that are running now (what its workers are doing).
     public static func running(runID: Int64) -> SQL {
         "SELECT stage, step, shard FROM jobs WHERE run_id = \(runID) AND state = 'running' ORDER BY priority, step, shard"
+    }
+
+    /// Gives a run's failed jobs a fresh set of attempts (on resume, after the cause was fixed).
+    public static func retryFailed(runID: Int64) -> SQL {
+        """
+        UPDATE jobs SET state = 'pending', attempt = 0, finalized_at = NULL, scheduled_at = now()
+        WHERE run_id = \(runID) AND state = 'failed'
+        """
+    }
+
+    /// Wakes listening workers (delivered at commit).
+    public static let notify: SQL = "SELECT pg_notify('flowcps_jobs', '')"
+
+    /// Active runs with a job that failed for good: a failure whose pause did not commit, or one the reaper made.
+    public static let strandedRuns: SQL = """
+        SELECT DISTINCT j.run_id FROM jobs j JOIN runs r ON r.id = j.run_id
+        WHERE j.state = 'failed' AND r.state = 'active' ORDER BY j.run_id
+        """
+
+    /// A run's first job that failed for good, with its last error.
+    public static func firstFailed(runID: Int64) -> SQL {
+        """
+        SELECT id, stage, step, shard, attempt, errors -> -1 ->> 'error' AS error FROM jobs
+        WHERE run_id = \(runID) AND state = 'failed' ORDER BY id LIMIT 1
+        """
     }
 }

@@ -19,11 +19,11 @@ public enum ScheduleStatements {
 
     /// Every schedule without its stored run file and model, by name.
     public static let list: SQL = """
-        SELECT id, name, cron, next_due, last_due, last_run, missed, created_at FROM schedules ORDER BY name
+        SELECT id, name, cron, next_due, last_due, last_run, missed, created_at, last_error FROM schedules ORDER BY name
         """
 
     public static func byName(_ name: String) -> SQL {
-        "SELECT id, name, cron, next_due, last_due, last_run, missed, created_at FROM schedules WHERE name = \(name)"
+        "SELECT id, name, cron, next_due, last_due, last_run, missed, created_at, last_error FROM schedules WHERE name = \(name)"
     }
 
     public static func remove(name: String) -> SQL {
@@ -49,8 +49,25 @@ public enum ScheduleStatements {
     public static func fired(id: Int64, due: Date, run: String?, missed: Int, nextDue: Date?) -> SQL {
         """
         UPDATE schedules SET last_due = \(due), last_run = coalesce(\(run), last_run), missed = missed + \(missed),
-                             next_due = \(nextDue)
+                             next_due = \(nextDue), last_error = NULL
         WHERE id = \(id)
         """
     }
+
+    /// Records that a due schedule could not fire at all (its stored cron or run file fails in this build): one
+    /// missed due time, the reason, and another try `retrySeconds` later.
+    public static func failed(id: Int64, error: String, now: Date, retrySeconds: Double) -> SQL {
+        """
+        UPDATE schedules SET missed = missed + 1, last_error = \(error),
+                             next_due = \(now) + make_interval(secs => \(retrySeconds))
+        WHERE id = \(id)
+        """
+    }
+
+    /// The database's clock: every worker fires schedules by the same time, whatever its own clock says.
+    public static let now: SQL = "SELECT pg_catalog.now() AS now"
+
+    public static let savepoint: SQL = "SAVEPOINT fire_schedule"
+    public static let rollbackToSavepoint: SQL = "ROLLBACK TO SAVEPOINT fire_schedule"
+    public static let releaseSavepoint: SQL = "RELEASE SAVEPOINT fire_schedule"
 }
