@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CLibPQ"]),
         .target(
             name: "Pipeline",
-            dependencies: ["Training", "Store", "Model", "Sampling", "Rewards", "Scenes", "Imaging",
+            dependencies: ["Training", "Store", "Model", "Sampling", "Rewards", "Scenes", "Imaging", "GRPO",
                            .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Report", dependencies: ["Store", "Imaging"]),

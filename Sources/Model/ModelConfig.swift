@@ -153,6 +153,19 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         func fail(_ m: String) -> ModelError { ModelError(.badConfig, m) }
         guard imageSize > 0, imageChannels > 0 else { throw fail("imageSize and imageChannels must be positive") }
         guard !channels.isEmpty, channels.allSatisfy({ $0 > 0 }) else { throw fail("channels must be positive") }
+        // Bounds far above any model this project trains: a config read from a file can claim anything, and a
+        // claim beyond these would be refused only after trying to allocate it (or, for 64+ levels, divide by 0).
+        let limits: [(String, Int, Int)] = [
+            ("imageSize", imageSize, 1024), ("imageChannels", imageChannels, 16), ("levels", channels.count, 8),
+            ("channels", channels.max() ?? 0, 4096), ("blocksPerLevel", blocksPerLevel, 16),
+            ("attentionHeads", attentionHeads, 64), ("groups", groups, 4096), ("textWidth", textWidth, 4096),
+            ("textHeads", textHeads, 64), ("textLayers", textLayers, 64), ("maxTokens", maxTokens, 1024),
+            ("vocabularySize", vocabularySize, 1 << 20), ("timeFeatures", timeFeatures, 4096),
+            ("conditionWidth", conditionWidth, 8192),
+        ]
+        for (name, value, limit) in limits where value > limit {
+            throw fail("\(name) \(value) is beyond the supported \(limit)")
+        }
         guard imageSize % (1 << (channels.count - 1)) == 0 else {
             throw fail("imageSize \(imageSize) must be divisible by 2^(levels − 1) = \(1 << (channels.count - 1))")
         }

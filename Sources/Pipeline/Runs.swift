@@ -62,6 +62,7 @@ public struct Runs {
         guard !trainSet.isEmpty else { throw ConfigError(field: "prompts.train", "the train prompt set is empty") }
         for e in trainSet + evalSet { _ = try Tokenizer.encode(e.prompt) }
         _ = try config.weightedRewards()
+        try config.checkRewardsFit(trainSet, file: config.prompts.train)
         let base: FlowUNet
         do { base = try Checkpoint.load(path: config.model.base).model } catch let e as ModelError {
             throw ConfigError(field: "model.base", e.message)

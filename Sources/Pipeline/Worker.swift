@@ -1,5 +1,11 @@
 import Foundation
+import GRPO
+import Imaging
 import Logging
+import Model
+import Rewards
+import Sampling
+import Scenes
 import Store
 import Training
 
@@ -218,7 +224,7 @@ public final class Worker {
         } catch let e as StoreError where e.isTransient {
             throw e
         } catch {
-            let permanent = (error as? PipelineError)?.isPermanent ?? false
+            let permanent = Worker.isDeterministic(error)
             let message = "\(error)"
             do {
                 // The failure and, when it is for good, the run's pause commit together (audit M2).
@@ -237,6 +243,18 @@ public final class Worker {
                 summary.lostLeases += 1
                 log.warning("failed, but the lease was already lost: \(message)")
             }
+        }
+    }
+
+    /// True for an error that retrying cannot change: stages are pure functions of their input rows, so an error
+    /// of the numeric, reward, prompt, image or configuration code (or a permanent pipeline error) comes back
+    /// with the same inputs. Such a job fails once and pauses its run with the message (no retries).
+    static func isDeterministic(_ error: Error) -> Bool {
+        switch error {
+        case let e as PipelineError: return e.isPermanent
+        case is RewardError, is ConfigError, is PromptError, is ModelError, is SamplingError, is GRPOError, is ImagingError:
+            return true
+        default: return false
         }
     }
 

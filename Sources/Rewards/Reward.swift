@@ -47,4 +47,12 @@ public protocol Reward: Sendable {
     var range: ClosedRange<Double> { get }
     /// Scores one image.
     func score(_ input: RewardInput) throws -> RewardScore
+    /// Why this reward cannot score images of `spec` (nil: it can). Checked for every train prompt when a run is
+    /// submitted, so a reward that does not fit the prompts is refused before any rollout runs.
+    func unsupported(_ spec: SceneSpec) -> String?
+}
+
+extension Reward {
+    /// Every prompt kind, unless the reward says otherwise.
+    public func unsupported(_ spec: SceneSpec) -> String? { nil }
 }

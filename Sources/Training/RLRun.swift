@@ -48,6 +48,7 @@ public final class RLRun {
         try config.validate()
         guard !trainSet.isEmpty else { throw ConfigError(field: "prompts.train", "the train prompt set is empty") }
         for e in trainSet + evalSet { _ = try Tokenizer.encode(e.prompt) }
+        try config.checkRewardsFit(trainSet, file: config.prompts.train)
         self.config = config
         state = try PolicyState(base: base, config: config)
         if config.train.beta > 0 {

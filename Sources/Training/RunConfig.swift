@@ -2,6 +2,7 @@ import GRPO
 import Model
 import Rewards
 import Sampling
+import Scenes
 
 /// Every option of an RL run (ALGORITHMS.md §3–4): the training sampler, groups, rewards, advantages, the
 /// objective and optimizer, EMA and evaluation. Field names follow the YAML file (`pipelines/*.yaml`, decoded by
@@ -283,4 +284,22 @@ extension RunConfig {
 
     /// Samples per RL step.
     public var samplesPerStep: Int { group.promptsPerStep * group.size }
+
+    /// Refuses a weighted reward that cannot score some train prompt (an `ocr` reward over GenEval prompts), naming
+    /// the reward, how many prompts it cannot score and the first of them: a run would otherwise fail at its first
+    /// score job, after its rollouts.
+    public func checkRewardsFit(_ prompts: [PromptEntry], file: String) throws {
+        let specs = try prompts.map { e in
+            do { return try PromptParser.parse(e.prompt) } catch let error as PromptError {
+                throw ConfigError(field: "prompts.train", "\(file): \(error.message)")
+            }
+        }
+        for r in rewards where r.weight != 0 {
+            let reward = try RewardRegistry.reward(named: r.name)
+            let misfits = specs.indices.compactMap { i in reward.unsupported(specs[i]).map { (i, $0) } }
+            guard let (first, why) = misfits.first else { continue }
+            throw ConfigError(field: "rewards.\(r.name)", "\(why): \(misfits.count) of the \(prompts.count) prompts of "
+                              + "\(file) are not, the first at line \(first + 1): \"\(prompts[first].prompt)\"")
+        }
+    }
 }

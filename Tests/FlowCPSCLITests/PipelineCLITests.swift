@@ -392,4 +392,32 @@ struct PipelineCLITests {
         #expect(behind.status != 0)
         #expect(behind.stderr.contains("flowcps db migrate") && behind.stderr.split(separator: "\n").count == 1, "\(behind.stderr)")
     }
+
+    /// Issue 30, item 4: a reward that cannot score the prompts is refused at submit (one line, status 2, nothing
+    /// written); and a deterministic error inside a stage (here forced by editing the stored run) fails its job
+    /// once and pauses the run with the message, without retries.
+    @Test func deterministicErrorsAreCaughtAtSubmitOrFailOnce() throws {
+        let cluster = try PipelineCluster()
+        let dir = try CLI.temporaryDirectory()
+        let smoke = try String(contentsOfFile: PipelineCluster.repository + "/pipelines/smoke.yaml", encoding: .utf8)
+        try smoke.replacingOccurrences(of: "  geneval: 1", with: "  ocr: 1").write(toFile: dir + "/ocr.yaml", atomically: true, encoding: .utf8)
+        let r = try cluster.flowcps(["run", "submit", dir + "/ocr.yaml", "--name", "ocr"])
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.contains("rewards.ocr") && r.stderr.contains("text prompts"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        let c = try cluster.connect()
+        #expect(try c.execute("SELECT count(*) AS n FROM runs").rows[0].int("n") == 0)
+
+        #expect(try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", "edited", "--set", "steps=1",
+                                     "--set", "eval.every=0"]).status == 0)
+        try c.execute("UPDATE runs SET config = replace(config, '  geneval: 1', '  ocr: 1')")
+        let w = try cluster.flowcps(["worker", "--exit-when-idle", "--retry-base", "0.1"])
+        #expect(w.status == 0, "\(w.stderr)")
+        let run = try #require(try c.execute("SELECT state, reason FROM runs").rows.first)
+        #expect(try run.string("state") == "paused")
+        let reason = try run.optionalString("reason") ?? ""
+        #expect(reason.contains("score") && reason.contains("ocr scores text prompts"), "\(reason)")
+        let attempts = try c.execute("SELECT max(attempt) AS n FROM jobs WHERE stage = 'score'").rows[0].int("n")
+        #expect(attempts == 1, "a deterministic error was retried")
+    }
 }

@@ -9,6 +9,11 @@ public struct GenEvalReward: Reward {
     /// A count term is 1 − |n − found|/n with up to 16 found objects, so the score is at least −14.
     public var range: ClosedRange<Double> { -14...1 }
 
+    public func unsupported(_ spec: SceneSpec) -> String? {
+        if case .objects = spec { return nil }
+        return "geneval scores object prompts only, not text prompts"
+    }
+
     public func score(_ input: RewardInput) throws -> RewardScore {
         let requirements = try GenEvalRequirements(input.spec)
         let detected = Detector.detect(input.image)

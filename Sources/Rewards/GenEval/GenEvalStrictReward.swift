@@ -9,6 +9,11 @@ public struct GenEvalStrictReward: Reward {
     public var name: String { "geneval_strict" }
     public var range: ClosedRange<Double> { 0...1 }
 
+    public func unsupported(_ spec: SceneSpec) -> String? {
+        if case .objects = spec { return nil }
+        return "geneval_strict scores object prompts only, not text prompts"
+    }
+
     public func score(_ input: RewardInput) throws -> RewardScore {
         let v = try GenEvalReward().verdict(input)
         return RewardScore(value: v.strict ? 1 : 0, details: ["score": v.score])

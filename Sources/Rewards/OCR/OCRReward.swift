@@ -10,6 +10,11 @@ public struct OCRReward: Reward {
     public var name: String { "ocr" }
     public var range: ClosedRange<Double> { 0...1 }
 
+    public func unsupported(_ spec: SceneSpec) -> String? {
+        if case .text = spec { return nil }
+        return "ocr scores text prompts ('the text \"...\"') only"
+    }
+
     public func score(_ input: RewardInput) throws -> RewardScore {
         guard case let .text(target) = input.spec else {
             throw RewardError(.badPrompt, "ocr scores text prompts ('the text \"...\"'), not \"\(input.prompt)\"")
