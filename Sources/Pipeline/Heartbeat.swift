@@ -16,7 +16,9 @@ final class Heartbeat: @unchecked Sendable {
     init(url: String, job: ClaimedJob, leaseSeconds: Double, timeLimit: Double, retryBaseSeconds: Double, logger: Logger) {
         let thread = Thread { [self] in
             defer { done.signal() }
-            let started = Date()
+            // The monotonic clock: a wall-clock step (NTP) must not stall heartbeats or end a job early.
+            let clock = ProcessInfo.processInfo
+            let started = clock.systemUptime
             var connection: Connection?
             func connected() throws -> Connection {
                 if let c = connection, c.isHealthy { return c }
@@ -26,12 +28,12 @@ final class Heartbeat: @unchecked Sendable {
                 return c
             }
             while !isFinished {
-                let beat = Date()
-                while !isFinished && Date().timeIntervalSince(beat) < leaseSeconds / 3 {
+                let beat = clock.systemUptime
+                while !isFinished && clock.systemUptime - beat < leaseSeconds / 3 {
                     Thread.sleep(forTimeInterval: min(0.05, leaseSeconds / 30))
                 }
                 if isFinished { return }
-                if Date().timeIntervalSince(started) > timeLimit {
+                if clock.systemUptime - started > timeLimit {
                     timeOut(connected, job: job, limit: timeLimit, grace: 2 * leaseSeconds, retryBase: retryBaseSeconds,
                             logger: logger)
                     return
@@ -61,8 +63,8 @@ final class Heartbeat: @unchecked Sendable {
         } catch {
             logger.error("\(reason); the lease will expire (\(error))")
         }
-        let deadline = Date().addingTimeInterval(grace)
-        while !isFinished && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        let deadline = ProcessInfo.processInfo.systemUptime + grace
+        while !isFinished && ProcessInfo.processInfo.systemUptime < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if !isFinished {
             logger.critical("the \(job.stage) stage has not returned \(Int(grace)) s after its time limit: exiting so that a supervisor restarts this worker")
             exit(75)

@@ -39,7 +39,12 @@ struct StageGraphWriter {
     }
 
     func enqueue(_ stage: PipelineStage, step: Int, shard: Int = 0, held: Bool) throws {
-        try clock.measure { _ = try queue.enqueue(stage.job(run: run.id, step: step, shard: shard, held: held)) }
+        try clock.measure {
+            // A claimable job wakes the listening workers at commit (PostgreSQL folds repeats in a transaction).
+            if try queue.enqueue(stage.job(run: run.id, step: step, shard: shard, held: held)) != nil && !held {
+                try connection.execute(JobStatements.notify)
+            }
+        }
     }
 
     /// Opens the fan-in barrier of `stage` at `step` for `expected` arrivals.

@@ -67,7 +67,7 @@ public final class Worker {
 
     /// Runs until `stop` is requested (or, with `exitWhenIdle`, no work is left).
     public func run(stop: StopSignal) throws -> WorkerSummary {
-        var lastReap = Date.distantPast
+        var lastReap = -Double.infinity  // monotonic seconds (systemUptime): immune to wall-clock steps
         var connection: Connection?, listener: Connection?
         var consecutiveErrors = 0
         logger.info("worker started", metadata: ["stages": "\(options.stages.map(\.rawValue).joined(separator: ","))"])
@@ -85,10 +85,10 @@ public final class Worker {
                     try listener!.listen("flowcps_jobs")
                 }
                 let c = connection!
-                if Date().timeIntervalSince(lastReap) >= options.reapEverySeconds {
+                if ProcessInfo.processInfo.systemUptime - lastReap >= options.reapEverySeconds {
                     try reap(c)
                     if options.fireSchedules { try fireSchedules(c) }
-                    lastReap = Date()
+                    lastReap = ProcessInfo.processInfo.systemUptime
                 }
                 let queue = JobQueue(connection: c)
                 let clock = QueueClock()

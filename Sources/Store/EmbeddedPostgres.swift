@@ -163,12 +163,12 @@ public struct EmbeddedPostgres: Sendable, Equatable {
         }
     }
 
-    /// Stops the server (fast shutdown); false when it was not running.
+    /// Stops the server (`fast` shutdown; `immediate` is a crash, for fault tests); false when it was not running.
     @discardableResult
-    public func stop() throws -> Bool {
+    public func stop(mode: String = "fast") throws -> Bool {
         let bin = try EmbeddedPostgres.binDirectory()
         guard isRunning() else { return false }
-        try run(bin + "/pg_ctl", ["-D", dataDirectory, "-m", "fast", "-w", "stop"], asOwner: true)
+        try run(bin + "/pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "stop"], asOwner: true)
         return true
     }
 

@@ -36,28 +36,34 @@ public struct EvaluationReport: Sendable {
     public var images: [RGBImage] = []
     public var entries: [PromptEntry] = []
 
+    /// The categories with images, in `PromptCategory` order: every sum below runs in this fixed order, so its
+    /// last bits do not depend on the dictionary's per-process hash seed.
+    var ordered: [CategoryResult] {
+        PromptCategory.allCases.compactMap { categories[$0] }.filter { $0.images > 0 }
+    }
+
     /// GenEval's overall score: the mean of the per-category strict accuracies.
     public var overallStrict: Double {
-        let c = categories.values.filter { $0.images > 0 }
+        let c = ordered
         return c.isEmpty ? 0 : c.map(\.strict).reduce(0, +) / Double(c.count)
     }
 
     /// Mean residual noise over all images.
     public var meanNoise: Double {
-        let n = categories.values.map(\.images).reduce(0, +)
-        return n == 0 ? 0 : categories.values.map { $0.noise * Double($0.images) }.reduce(0, +) / Double(n)
+        let n = ordered.map(\.images).reduce(0, +)
+        return n == 0 ? 0 : ordered.map { $0.noise * Double($0.images) }.reduce(0, +) / Double(n)
     }
 
     /// Standard error of `overallStrict`: the categories' clustered errors combined (categories are disjoint).
     public var overallStrictStandardError: Double {
-        let c = categories.values.filter { $0.images > 0 }
+        let c = ordered
         return c.isEmpty ? 0 : c.map { $0.strictStandardError * $0.strictStandardError }.reduce(0, +).squareRoot()
             / Double(c.count)
     }
 
     /// Mean of the per-category standard accuracies.
     public var overallAccuracy: Double {
-        let c = categories.values.filter { $0.images > 0 }
+        let c = ordered
         return c.isEmpty ? 0 : c.map(\.accuracy).reduce(0, +) / Double(c.count)
     }
 }

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flowcps-bench",
         abstract: "FlowCPS benchmarks (run from the repository root; see ops/bench/).",
-        subcommands: [RewardSpeed.self, RewardAccuracy.self, ModelSpeed.self, ConvSpeed.self, SgemmPeak.self, RLStep.self, QueueSpeed.self, FuzzParsers.self]
+        subcommands: [RewardSpeed.self, RewardAccuracy.self, ModelSpeed.self, ConvSpeed.self, SgemmPeak.self, RLStep.self, QueueSpeed.self, FuzzParsers.self, Chaos.self]
     )
 
     static func main() {

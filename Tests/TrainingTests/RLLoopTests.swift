@@ -161,3 +161,36 @@ private func tempPath(_ name: String) -> String {
         }
     }
 }
+
+/// Audit M6: a rollout's bytes depend only on its keys, not on the batch it was computed in (other prompts in the
+/// same shard) nor on the threads the model splits the batch over. Real models, real BLAS: the loop model (where
+/// OpenBLAS's small-matrix paths run) and the shipped architecture at its real sizes (random weights).
+@Suite struct RolloutBatchInvarianceTests {
+    @Test(arguments: [false, true], [1, 3])
+    func aSampleIsTheSameWhateverItsShardAndThreads(standardSize: Bool, threads: Int) throws {
+        var config = loopConfig()
+        config.model.threads = threads
+        var standard = ModelConfig.standard
+        standard.maxTokens = ModelConfig.standard.maxTokens
+        let base = standardSize ? try FlowUNet(config: standard, seed: 3, threads: 1) : try loopModel()
+        let model = try FlowUNet(config: base.config, seed: 0, threads: threads)
+        model.copyParameters(from: base)
+        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
+        let all = RolloutShard(index: 0, prompts: plan.prompts)  // 3 prompts × 4 samples: batch 12
+        let alone = plan.prompts.map { RolloutShard(index: 0, prompts: [$0]) }  // batch 4 each
+        let together = try RolloutStage.run(policy: model, shard: all, step: 0, config: config)
+        let separate = try alone.flatMap { try RolloutStage.run(policy: model, shard: $0, step: 0, config: config) }
+        #expect(together.count == 12 && separate.count == 12)
+        for (a, b) in zip(together, separate) {
+            #expect(a.key == b.key)
+            #expect(a.image == b.image, "\(a.key)")
+            #expect(a.logProbs == b.logProbs, "\(a.key)")
+            #expect(a.states.last == b.states.last, "\(a.key)")
+        }
+        // And the same as one thread computed it.
+        var single = config
+        single.model.threads = 1
+        let one = try RolloutStage.run(policy: base, shard: all, step: 0, config: single)
+        #expect(zip(one, together).allSatisfy { $0.image == $1.image && $0.logProbs == $1.logProbs })
+    }
+}

@@ -8,6 +8,14 @@ FLOWCPS_APT_PACKAGES=(pkg-config libopenblas-dev libpq-dev libpng-dev postgresql
 log() { printf '[flowcps] %s\n' "$*" >&2; }
 die() { printf '[flowcps] error: %s\n' "$*" >&2; exit 1; }
 
+# Under `set -e`, a failing command ends the script; this names it, so no ops/ script ever exits non-zero without
+# saying what failed. Call once, after `set -euo pipefail`.
+say_what_failed() {
+    set -o errtrace
+    # In the main shell only (a failure inside $(…) is reported once, by the command that used it).
+    trap 's=$?; if [ "$BASHPID" = "$$" ]; then printf "[flowcps] error: %s stopped: exit %s at line %s: %s\n" "${0##*/}" "$s" "$LINENO" "$BASH_COMMAND" >&2; fi' ERR
+}
+
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"
     elif command -v sudo >/dev/null 2>&1; then sudo "$@"

@@ -41,7 +41,7 @@ public enum ViewStatements {
     /// Mean of one reward over each evaluation's images (`score`: the geneval or ocr partial score).
     public static func evalRewardMean(runID: Int64, reward: String) -> SQL {
         """
-        SELECT step, avg(value) AS mean FROM eval_rewards WHERE run_id = \(runID) AND reward = \(reward)
+        SELECT step, avg(value ORDER BY line) AS mean FROM eval_rewards WHERE run_id = \(runID) AND reward = \(reward)
         GROUP BY step ORDER BY step
         """
     }
