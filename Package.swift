@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // FlowCPS: online RL (Flow-GRPO, Dance-GRPO, Coefficients-Preserving Sampling) for flow-matching image generators,
-// run as a job-queue batch pipeline on PostgreSQL. Module graph: ../shared/docs/ARCHITECTURE.md §7 (docs/ copy).
+// run as a job-queue batch pipeline on PostgreSQL. Module graph: docs/architecture.md §1 (checked by ops/check-architecture).
 import PackageDescription
 
 /// Numeric modules are compiled for a vector-capable CPU level so their loops use 256-bit registers and FMA

@@ -1,5 +1,4 @@
--- FlowCPS schema: runs, the job queue with its fan-in barriers, and every result as rows (ARCHITECTURE.md §6,
--- QUEUE.md §6). Blobs are bytea with their sha256, written in the transaction that completes the job.
+-- FlowCPS schema: runs, the job queue with its fan-in barriers, and every result as rows (docs/architecture.md §3–4). Blobs are bytea with their sha256, written in the transaction that completes the job.
 
 CREATE TABLE runs (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -1,4 +1,4 @@
--- Views for the questions analysts ask (ARCHITECTURE.md §6, docs/sql.md) and the read-only role that may read
+-- Views for the questions analysts ask (docs/architecture.md §4, docs/sql.md) and the read-only role that may read
 -- them and nothing else. Views run with their owner's rights, so `flowcps_reader` needs no grant on any table:
 -- it cannot read the jobs' payloads, checkpoints or trajectories, and cannot write anything.
 

@@ -1,4 +1,4 @@
-/// Group-relative advantages (ALGORITHMS.md §3.1, Flow-GRPO `PerPromptStatTracker`):
+/// Group-relative advantages (docs/algorithms.md §3.1, Flow-GRPO `PerPromptStatTracker`):
 /// A_i = (r_i − mean_group(i)) / (std + 1e-4), the std taken over all rewards of the step (`global`, Flow-GRPO's
 /// shipped default) or over the sample's own group (`group`); population std (numpy's default), as Flow-GRPO.
 /// Samples whose advantage is zero carry no gradient and are skipped in training.

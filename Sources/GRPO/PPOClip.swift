@@ -1,6 +1,6 @@
 import Foundation
 
-/// The clipped policy objective per sample and trained timestep (ALGORITHMS.md §3.1, Flow-GRPO
+/// The clipped policy objective per sample and trained timestep (docs/algorithms.md §3.1, Flow-GRPO
 /// `train_sd3.py`; PPO, Schulman et al. 2017, eq. 7):
 /// r = exp(logp_θ − logp_old), A_c = clamp(A, −adv_clip, adv_clip),
 /// L = max(−A_c·r, −A_c·clip(r, 1 − ε, 1 + ε)).

@@ -1,6 +1,6 @@
 import NumericCore
 
-/// Which denoising steps of a rollout are trained (ALGORITHMS.md §3.1 "Timesteps trained", §3.2).
+/// Which denoising steps of a rollout are trained (docs/algorithms.md §3.1 "Timesteps trained", §3.2).
 /// Only stochastic steps have a log-probability, so every rule picks among those.
 public enum TimestepSelection: Sendable, Equatable {
     /// The first ⌊N·fraction⌋ steps, in order (Flow-GRPO `timestep_fraction`: 0.99 of 10 steps trains 0…8).

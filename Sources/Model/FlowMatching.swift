@@ -1,6 +1,6 @@
 import NumericCore
 
-/// The rectified-flow training objective (ARCHITECTURE §3): x_t = (1 − t)·x0 + t·ε, target v = ε − x0,
+/// The rectified-flow training objective (docs/model.md): x_t = (1 − t)·x0 + t·ε, target v = ε − x0,
 /// loss = mean over all values of (v_θ(x_t, t) − (ε − x0))², t ~ logit-normal (σ(n), n ~ N(0, 1), as SD3).
 public enum FlowMatching {
     /// t = σ(n) for a standard normal n.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The shape of the flow U-Net (ARCHITECTURE §3). Stored in every checkpoint's metadata; any consistent config
+/// The shape of the flow U-Net (docs/model.md). Stored in every checkpoint's metadata; any consistent config
 /// builds without code changes.
 public struct ModelConfig: Codable, Equatable, Sendable {
     /// Image side and channels (NHWC input and output).

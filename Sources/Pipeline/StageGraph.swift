@@ -1,6 +1,6 @@
 import Store
 
-/// The stages of the pipeline (ARCHITECTURE.md §1) and how the queue treats each: priority (lower runs first, so a
+/// The stages of the pipeline (docs/architecture.md §2) and how the queue treats each: priority (lower runs first, so a
 /// run's train step is never starved by other runs' rollouts or evaluations) and the dedupe keys that make every
 /// enqueue idempotent.
 public enum PipelineStage: String, CaseIterable, Sendable {

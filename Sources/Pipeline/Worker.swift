@@ -198,6 +198,9 @@ public final class Worker {
             let output = try StageJobs.run(stage, env)
             let computed = Date().timeIntervalSince(start) - (clock.seconds - claimed)
             if options.debugStageDelay > 0 { Thread.sleep(forTimeInterval: options.debugStageDelay) }
+            // A lease the heartbeat already found lost (or the time limit handed back): the fenced commit would
+            // be refused anyway, after writing everything; give up before (audit L1).
+            if heartbeat.lost { throw LeaseLost(jobID: job.id, attempt: job.attempt) }
             var written = 0.0, committing = Date()
             try c.transaction { c in
                 let writing = Date(), queued = clock.seconds

@@ -10,7 +10,13 @@ public enum ReportWriter {
         guard !names.isEmpty else { throw ReportError("name at least one run") }
         let runs = try names.map { try RunReportData.load(c, name: $0) }
         let fm = FileManager.default
-        try fm.createDirectory(atPath: folder + "/grids", withIntermediateDirectories: true)
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw ReportError("\(folder) is a file, not a folder: pass another --out")
+        }
+        do { try fm.createDirectory(atPath: folder + "/grids", withIntermediateDirectories: true) } catch {
+            throw ReportError("cannot create \(folder)/grids (\((error as NSError).localizedFailureReason ?? "a folder on the way is a file or not writable")): pass another --out")
+        }
         var files: [String: [Int: String]] = [:]
         for r in runs {
             for g in r.grids {

@@ -1,4 +1,4 @@
-/// The KL penalty between the policy's and the frozen reference's step means (ALGORITHMS.md §3.1), averaged over
+/// The KL penalty between the policy's and the frozen reference's step means (docs/algorithms.md §3.1), averaged over
 /// the D elements of one sample. The two Gaussians share their std, so every form is a scaled ‖μθ − μref‖².
 public enum KLForm: String, Sendable, CaseIterable {
     /// Flow-GRPO: mean ‖μθ − μref‖² / (2·σ_t²) with σ_t the returned `std_dev_t` (no √Δt): the exact KL times Δt.

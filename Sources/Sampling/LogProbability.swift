@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a step's log-probability is reduced (ALGORITHMS.md §1–2). Both forms average over the D elements of one
+/// How a step's log-probability is reduced (docs/algorithms.md §1–2). Both forms average over the D elements of one
 /// sample, as every original codebase does.
 public enum LogProbForm: String, Sendable, CaseIterable {
     /// What the original code computes for each sampler: the full Gaussian log-density for Flow-SDE and Dance-SDE

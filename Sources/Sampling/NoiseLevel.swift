@@ -1,4 +1,4 @@
-/// Figure 2 of the CPS paper (ALGORITHMS.md §5): the noise level each step leaves when it starts exactly on
+/// Figure 2 of the CPS paper (docs/algorithms.md §5): the noise level each step leaves when it starts exactly on
 /// schedule with a perfect velocity, against the ideal σ_{i+1}.
 ///
 /// Flow-SDE and Dance-SDE (Theorem 1): N_i = √((t' − s²Δt/(2t))² + s²Δt) with s = a·√(t/(1 − t)) (1 − σ_1 at

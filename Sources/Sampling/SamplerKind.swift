@@ -1,6 +1,6 @@
 import Foundation
 
-/// The four transition rules of ALGORITHMS.md §2, with their noise parameter.
+/// The four transition rules of docs/algorithms.md §2, with their noise parameter.
 public enum SamplerKind: Sendable, Equatable, CustomStringConvertible {
     /// Deterministic Euler step (§2 d).
     case ode

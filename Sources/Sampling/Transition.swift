@@ -2,7 +2,7 @@ import Foundation
 
 /// One step's Gaussian transition x' ~ N(μ, std²·I) with μ = xCoefficient·x + velocityCoefficient·v.
 ///
-/// Every sampler of ALGORITHMS.md §2 has a mean that is affine in the state and the velocity with scalar
+/// Every sampler of docs/algorithms.md §2 has a mean that is affine in the state and the velocity with scalar
 /// coefficients, so one type serves them all, and the gradient of anything through μ with respect to v is a
 /// scale by `velocityCoefficient`.
 public struct Transition: Sendable, Equatable {

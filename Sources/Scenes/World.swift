@@ -1,4 +1,4 @@
-/// Limits of the shapes world (ARCHITECTURE §2), in world pixels of the 32×32 canvas.
+/// Limits of the shapes world (docs/world.md), in world pixels of the 32×32 canvas.
 public enum World {
     /// Side of the canvas all layouts are made on; rendering at another size scales it.
     public static let canvas = 32

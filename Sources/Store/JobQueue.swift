@@ -67,10 +67,16 @@ public struct RequeuedJob: Sendable, Equatable {
 public struct LeaseLost: Error, Equatable, CustomStringConvertible {
     public let jobID: Int64
     public let attempt: Int
+
+    public init(jobID: Int64, attempt: Int) {
+        self.jobID = jobID
+        self.attempt = attempt
+    }
+
     public var description: String { "lease lost on job \(jobID) (attempt \(attempt)): its results are discarded" }
 }
 
-/// The job queue's operations on one connection (QUEUE.md §6). Each is one statement; `complete` and `fail` are
+/// The job queue's operations on one connection (docs/architecture.md §3). Each is one statement; `complete` and `fail` are
 /// meant to run inside the transaction that also writes the stage's outputs and enqueues what comes next.
 public struct JobQueue {
     public let connection: Connection

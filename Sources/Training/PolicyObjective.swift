@@ -1,7 +1,7 @@
 import GRPO
 import Sampling
 
-/// The GRPO loss of one sample at one trained timestep as a function of the policy's velocity (ALGORITHMS.md
+/// The GRPO loss of one sample at one trained timestep as a function of the policy's velocity (docs/algorithms.md
 /// §3.1, Flow-GRPO `train_sd3.py` / FlowCPS): μ_θ = a·x_i + b·v_θ (the sampler's step mean), logp_θ of the stored
 /// x_{i+1}, the PPO-clip term (`PPOClip`), plus β·KL(μ_θ, μ_ref) with μ_ref from the frozen reference's velocity.
 /// The gradient reaches the model through the mean: ∂L/∂v_θ = b·(∂L/∂logp·∂logp/∂μ + β·∂KL/∂μ).

@@ -4,7 +4,7 @@ import Rewards
 import Sampling
 import Scenes
 
-/// Every option of an RL run (ALGORITHMS.md §3–4): the training sampler, groups, rewards, advantages, the
+/// Every option of an RL run (docs/algorithms.md §3–4): the training sampler, groups, rewards, advantages, the
 /// objective and optimizer, EMA and evaluation. Field names follow the YAML file (`pipelines/*.yaml`, decoded by
 /// the Pipeline module); `validate()` checks every range and names the field of the first violation. The defaults are
 /// the settings tuned for GRPO with CPS on the geneval task (docs/grpo.md, "Settings search", run search-m), the

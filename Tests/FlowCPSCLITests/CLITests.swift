@@ -59,6 +59,41 @@ struct CLITests {
         }
     }
 
+    /// Every numeric option of every subcommand (found from `--help`: an option that refuses "abc" takes a
+    /// number) refuses NaN and infinity with status 2 and a short message: never a crash, never a run.
+    @Test func everyNumericOptionOfEveryCommandRefusesNaNAndInfinity() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let offline = ["FLOWCPS_DATABASE_URL": "postgresql:///nonexistent?host=/nonexistent"]
+        func commands(_ path: [String]) throws -> [[String]] {
+            let help = try CLI.run(path + ["--help"]).stdout
+            guard let section = help.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { return [path] }
+            // Rows of the list: two spaces, a lower-case name, then two or more spaces or the line's end.
+            let names = section.split(separator: "\n").compactMap { line -> String? in
+                guard let m = line.wholeMatch(of: /\ \ ([a-z][a-z0-9-]*)(\s{2,}.*)?/), m.output.1 != "help" else { return nil }
+                return String(m.output.1)
+            }
+            guard path.count < 3 else { return [path] }
+            return try names.flatMap { try commands(path + [$0]) }
+        }
+        var checked = 0
+        for command in try commands([]) {
+            let help = try CLI.run(command + ["--help"]).stdout
+            let options = Set(help.matches(of: /--([a-z0-9-]+) <[a-z0-9-]+>/).map { String($0.output.1) })
+            for option in options.sorted() {
+                let probe = try CLI.run(command + ["--\(option)", "abc"], cwd: dir, environment: offline)
+                guard probe.stderr.contains("invalid for") else { continue }  // not a number
+                for value in ["nan", "inf", "-inf"] {
+                    let r = try CLI.run(command + ["--\(option)", value], cwd: dir, environment: offline)
+                    #expect(r.status == 2, "\(command.joined(separator: " ")) --\(option) \(value): status \(r.status)")
+                    #expect(r.stderr.split(separator: "\n").count <= 3, "\(command) --\(option) \(value): \(r.stderr)")
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked > 100, "only \(checked) numeric options found")
+    }
+
     @Test func badPromptFilesExitWithStatusTwo() throws {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

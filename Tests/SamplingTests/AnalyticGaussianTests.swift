@@ -59,7 +59,7 @@ struct AnalyticGaussianTests {
         }
     }
 
-    /// Theorem 1's excess variance of one SDE step from an on-schedule state, from ALGORITHMS.md §5.
+    /// Theorem 1's excess variance of one SDE step from an on-schedule state, from docs/algorithms.md §5.
     private func theorem1Std(s: Double, t: Double, tNext: Double) -> Double {
         let dt = t - tNext
         return (tNext * tNext + s * s * dt * dt / t * (1 + s * s / (4 * t))).squareRoot()

@@ -1,7 +1,7 @@
 import Testing
 import Sampling
 
-/// Figure 2's reference values (ALGORITHMS.md §5, matching the authors' notebook output).
+/// Figure 2's reference values (docs/algorithms.md §5, matching the authors' notebook output).
 struct NoiseLevelTests {
     @Test func flowSDEMatchesTheNotebook() throws {
         let r = try NoiseLevelReport(sampler: .flowSDE(a: 0.7), grid: TimeGrid(.linspace, steps: 16, shift: 1))

@@ -3,7 +3,7 @@ import NumericCore
 import Testing
 import Sampling
 
-/// Each step against a direct evaluation of ALGORITHMS.md §2's equations, written here from the document.
+/// Each step against a direct evaluation of docs/algorithms.md §2's equations, written here from the document.
 struct StepEquationTests {
     let d = 64
     private func draw(_ n: Int, _ seed: UInt64, scale: Float = 1) -> [Float] {

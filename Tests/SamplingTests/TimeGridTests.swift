@@ -3,7 +3,7 @@ import Sampling
 
 struct TimeGridTests {
     @Test func sd3ScheduleMatchesDiffusers() throws {
-        // ALGORITHMS.md §1: 10 steps, shift 3 (computed there from diffusers' formula).
+        // docs/algorithms.md §1: 10 steps, shift 3 (computed there from diffusers' formula).
         let expected = [1, 0.9601, 0.9133, 0.8577, 0.7904, 0.7073, 0.6022, 0.4649, 0.2780, 0.0089, 0]
         let g = try TimeGrid(.sd3, steps: 10, shift: 3)
         #expect(g.sigmas.count == 11)

@@ -1,4 +1,4 @@
-/// Builds the flow U-Net's graph from a config (ARCHITECTURE §3): a text transformer over the prompt's tokens,
+/// Builds the flow U-Net's graph from a config (docs/model.md): a text transformer over the prompt's tokens,
 /// a conditioning vector from the timestep and the pooled text, and a U-Net of FiLM-conditioned residual blocks with
 /// cross-attention to the tokens at the configured levels and self- plus cross-attention in the middle.
 /// Convolutions closing a residual branch and the output convolution start at zero (as SD's U-Net does), so the

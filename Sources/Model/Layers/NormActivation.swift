@@ -1,7 +1,7 @@
 import NumericCore
 
 /// GroupNorm → optional FiLM → SiLU in one op, the pre-activation of every residual block and of the output
-/// (ARCHITECTURE §3): out = SiLU((GN(x))·(1 + scale) + shift). Only the statistics and the output are kept; the
+/// (docs/model.md): out = SiLU((GN(x))·(1 + scale) + shift). Only the statistics and the output are kept; the
 /// backward pass recomputes the normalised values from x. One pass over the activations replaces three in each
 /// direction, and two intermediate buffers per block disappear.
 enum NormActivation {

@@ -4,7 +4,7 @@ import Scenes
 
 /// Reads text drawn in the built-in 5×7 font by analysis-by-synthesis:
 /// 1. an ink map: each pixel's position on the background → text-colour line, in [0, 1];
-/// 2. for each blur level σ ∈ {0, 0.6, 1.0, 1.4}·scale and each origin of the fixed 6-pixel character grid near
+/// 2. for each blur level σ ∈ {0, 0.5, 0.8, 1.0, 1.2, 1.5}·scale and each origin of the fixed 6-pixel character grid near
 ///    the inked extent, every cell is recognised by normalised cross-correlation (NCC) with the σ-blurred glyph
 ///    templates (cells without ink or below `minimumCorrelation` read as "?");
 /// 3. the candidates (σ, origin, length) whose re-rendered text best matches the ink over one fixed region (by NCC)

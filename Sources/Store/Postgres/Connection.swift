@@ -95,6 +95,10 @@ public final class Connection {
         let binds = sql.binds
         let types = binds.map(\.typeOID)
         let payloads = binds.map(\.binary)
+        // PostgreSQL takes at most 1 GB per value; a larger bind is an error, never an Int32 trap.
+        if let big = payloads.firstIndex(where: { ($0?.count ?? 0) > 1 << 30 }) {
+            throw StoreError.decoding("value $\(big + 1) is \(payloads[big]!.count) bytes; PostgreSQL takes at most 1 GB per value")
+        }
         let lengths = payloads.map { Int32($0?.count ?? 0) }
         let formats = [Int32](repeating: 1, count: binds.count)
         // Each payload gets its own stable buffer for the duration of the call.
@@ -141,7 +145,7 @@ public final class Connection {
         var channels = drainNotifications(h)
         if !channels.isEmpty { return channels }
         var fd = pollfd(fd: PQsocket(h), events: Int16(POLLIN), revents: 0)
-        let ready = poll(&fd, 1, Int32(max(0, timeout * 1000)))
+        let ready = poll(&fd, 1, Int32(min(max(0, timeout * 1000), Double(Int32.max))))
         if ready < 0 && errno != EINTR { throw StoreError.connection("poll failed: errno \(errno)") }
         if ready > 0 {
             guard PQconsumeInput(h) == 1 else { throw StoreError.connection(Connection.oneLine(PQerrorMessage(h))) }

@@ -1,4 +1,4 @@
-/// Every statement on `jobs` (QUEUE.md §6). Claims, completions and failures are single statements; completions
+/// Every statement on `jobs` (docs/architecture.md §3). Claims, completions and failures are single statements; completions
 /// and failures are fenced by (id, attempt, lease owner) so a worker that lost its lease changes nothing.
 public enum JobStatements {
     static let returning = "id, run_id, stage, step, shard, attempt, max_attempts, priority, args::text AS args"

@@ -13,7 +13,7 @@ public struct StepAdvantages: Sendable, Equatable {
     }
 }
 
-/// Stage `advantage`: group-relative advantages over all of a step's scores, grouped by prompt index (ALGORITHMS.md
+/// Stage `advantage`: group-relative advantages over all of a step's scores, grouped by prompt index (docs/algorithms.md
 /// §3.1 `PerPromptStatTracker`, cleared every step).
 public enum AdvantageStage {
     public static func run(scores: [SampleScore], config: RunConfig) throws -> StepAdvantages {
