@@ -146,7 +146,7 @@ struct PipelineCLITests {
         let cluster = try PipelineCluster()
         let name = "it's; a \\\"run\\\" -- 'x' \\n $1"
         let r = try cluster.flowcps(["run", "submit", "pipelines/smoke.yaml", "--name", name,
-                                     "--set", "prompts.train=pipelines/prompts/ocr-train.txt"])
+                                     "--set", "prompts.train=pipelines/prompts/ocr-train.txt", "--set", "rewards={ocr: 1}"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try cluster.flowcps(["run", "list"]).stdout.hasPrefix(name + "\t"))
         #expect(try cluster.flowcps(["run", "status", name]).stdout.hasPrefix(name + ": active"))
