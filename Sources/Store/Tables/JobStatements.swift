@@ -160,9 +160,12 @@ public enum JobStatements {
     public static let notify: SQL = "SELECT pg_notify('flowcps_jobs', '')"
 
     /// Active runs with a job that failed for good: a failure whose pause did not commit, or one the reaper made.
+    /// Driven from the (few) active runs, each probing its own jobs through `jobs_run`, so the reaper's pass does
+    /// not scan the whole job history.
     public static let strandedRuns: SQL = """
-        SELECT DISTINCT j.run_id FROM jobs j JOIN runs r ON r.id = j.run_id
-        WHERE j.state = 'failed' AND r.state = 'active' ORDER BY j.run_id
+        SELECT r.id AS run_id FROM runs r
+        WHERE r.state = 'active' AND EXISTS (SELECT 1 FROM jobs j WHERE j.run_id = r.id AND j.state = 'failed')
+        ORDER BY r.id
         """
 
     /// A run's first job that failed for good, with its last error.
