@@ -46,11 +46,4 @@ public struct PolicyMetrics: Sendable, Equatable, Codable {
     public var approxKL: Double { mean(approxKLSum) }
     public var clipFraction: Double { terms == 0 ? 0 : Double(clippedCount) / Double(terms) }
     public var ratioMean: Double { mean(ratioSum) }
-
-    /// The metrics as (name, value) pairs for the `metrics` table.
-    public var named: [(String, Double)] {
-        [("loss", loss), ("policy_loss", policyLoss), ("kl", kl), ("approx_kl", approxKL),
-         ("clip_fraction", clipFraction), ("ratio_mean", ratioMean),
-         ("ratio_min", terms == 0 ? 1 : ratioMin), ("ratio_max", terms == 0 ? 1 : ratioMax)]
-    }
 }

@@ -62,12 +62,8 @@ public struct RunContext: Sendable {
     /// Eval jobs per evaluation.
     var evalShards: Int { max(1, (evalEntries.count + evalShardSize - 1) / evalShardSize) }
 
-    /// True when an evaluation follows after `step` completed RL steps (at 0, every `eval.every`, and at the end).
-    func evaluates(at step: Int) -> Bool {
-        let every = config.eval.every
-        guard every > 0, !evalSet.isEmpty else { return false }
-        return step == 0 || step % every == 0 || step == config.steps
-    }
+    /// True when an evaluation follows after `step` completed RL steps (`RunConfig.evaluates(at:evalPrompts:)`).
+    func evaluates(at step: Int) -> Bool { config.evaluates(at: step, evalPrompts: evalSet.count) }
 }
 
 /// A worker's decoded runs by id (see `RunContext.load(_:id:cache:)`).

@@ -1,10 +1,12 @@
 import Foundation
+import Model
 import Store
+import Training
 
-/// Writes a run's results as files: `config.yaml`, `samples.csv` (every rollout sample: prompt, seed, total reward,
-/// advantage, each named reward), `eval.csv`, `metrics.csv`, `curves.csv` (one row per step: the rollout reward's
-/// statistics, the eval's accuracies, score and noise, the objective's metrics, the step's seconds), and the images
-/// as `samples/step-K/P-S.png` and `eval/step-K/LINE.png`. Reads one step at a time, so a long run exports in
+/// Writes a run's results as files, laid out as `flowcps rl` lays out its run folder (`RunFolder`): `config.yaml`,
+/// `metrics.csv`, `eval.csv` with `eval/step-K/LINE.png`, `policy-K.safetensors` and `policy.safetensors`; and
+/// besides `samples.csv` (every rollout sample: prompt, seed, total reward, advantage, each named reward) with
+/// `samples/step-K/P-S.png`, and `curves.csv` (one row per step: the main metrics side by side, the step's seconds). Reads one step at a time, so a long run exports in
 /// bounded memory.
 public struct RunExport {
     public let connection: Connection
@@ -14,7 +16,7 @@ public struct RunExport {
     }
 
     public struct Counts: Sendable {
-        public var samples = 0, evalSamples = 0, metrics = 0
+        public var samples = 0, evalSamples = 0, metrics = 0, checkpoints = 0
     }
 
     public func export(name: String, to folder: String, images: Bool) throws -> Counts {
@@ -63,66 +65,73 @@ public struct RunExport {
         }
         try metrics.write(toFile: folder + "/metrics.csv", atomically: true, encoding: .utf8)
         try curves(runID: run.id).write(toFile: folder + "/curves.csv", atomically: true, encoding: .utf8)
+        counts.checkpoints = try checkpoints(runID: run.id, config: config, to: folder)
         return counts
     }
 
-    /// Metrics copied into `curves.csv`.
-    static let curveMetrics = ["loss", "approx_kl", "kl", "clip_fraction", "grad_norm"]
+    /// The run's evaluation weights as `flowcps rl` keeps them: `policy-K.safetensors` at every step the run file's
+    /// checkpoint rule keeps (`RunConfig.keepsCheckpoint`) and still stored, and `policy.safetensors` of the newest
+    /// step. The evaluation weights are the EMA's (kind `eval`) when the run keeps an EMA, else the policy's.
+    func checkpoints(runID: Int64, config text: String, to folder: String) throws -> Int {
+        let config = try RunConfigFile.decode(yaml: text)
+        let kind = config.ema.enabled ? "eval" : "policy"
+        var stored: [Int] = []
+        for r in try connection.execute(CheckpointStatements.list(runID: runID)).rows where try r.string("kind") == kind {
+            stored.append(try r.int("step"))
+        }
+        var written = 0
+        for step in stored where step > 0 && config.keepsCheckpoint(at: step) {
+            try write(runID: runID, step: step, kind: kind, to: folder + "/policy-\(step).safetensors")
+            written += 1
+        }
+        if let newest = stored.max(), newest > 0 {
+            try write(runID: runID, step: newest, kind: kind, to: folder + "/policy.safetensors")
+            written += 1
+        }
+        return written
+    }
 
-    /// One row per step with a value: reward_mean/std/p10/p90 (the weighted total trained on), eval_strict,
-    /// eval_accuracy, eval_score (mean partial score), eval_noise, eval_strict_<category> per category, the
-    /// objective's metrics, step_seconds and queue_seconds. Empty where a step has no such value.
+    /// Writes a stored checkpoint as a file, with the data checksum every checkpoint file carries.
+    private func write(runID: Int64, step: Int, kind: String, to path: String) throws {
+        guard let r = try connection.execute(CheckpointStatements.fetch(runID: runID, step: step, kind: kind)).single() else {
+            throw PipelineError.invalid("checkpoint \(kind)@\(step) vanished during the export")
+        }
+        guard try r.string("sha256") == r.string("actual") else {
+            throw PipelineError.corrupt("checkpoint \(kind)@\(step) does not match its sha256")
+        }
+        try SafetensorsFile.parse(try r.bytes("data"), name: "\(kind)@\(step)").write(path: path)
+    }
+
+    /// Metrics copied into `curves.csv` (besides `eval.strict.<category>`).
+    static let curveMetrics = ["reward.mean", "reward.std", "reward.p10", "reward.p90", "eval.strict", "eval.strict_se",
+                               "eval.accuracy", "eval.score", "eval.noise", "train.loss", "train.approx_kl", "train.kl",
+                               "train.clip_fraction", "train.grad_norm"]
+
+    /// One row per step with a value, one column per metric of `curveMetrics` and per `eval.strict.<category>`
+    /// (names of `RunMetrics`), then `seconds.step` and `seconds.queue` (the step's wall time and its time waiting in
+    /// the queue). Empty where a step has no such value.
     func curves(runID: Int64) throws -> String {
         var table: [Int: [String: Double]] = [:]
         var categories: Set<String> = []
-        for r in try connection.execute(ViewStatements.rewardStatistics(runID: runID, reward: "total")).rows {
-            let step = try r.int("step")
-            for c in ["mean", "std", "p10", "p90"] { table[step, default: [:]]["reward_" + c] = try r.double(c) }
-        }
-        for r in try connection.execute(ViewStatements.evalCurve(runID: runID)).rows {
-            let step = try r.int("step"), category = try r.string("category")
-            if category == "overall" {
-                table[step, default: [:]]["eval_strict"] = try r.double("strict")
-                table[step, default: [:]]["eval_accuracy"] = try r.optionalDouble("accuracy")
-                table[step, default: [:]]["eval_noise"] = try r.optionalDouble("noise")
-            } else {
-                categories.insert(category)
-                table[step, default: [:]]["eval_strict_" + category] = try r.double("strict")
-            }
-        }
-        for r in try connection.execute(ViewStatements.evalRewardMean(runID: runID, reward: "score")).rows {
-            table[try r.int("step"), default: [:]]["eval_score"] = try r.double("mean")
-        }
-        let names = Self.curveMetrics.joined(separator: ",")
-        for r in try connection.execute(ViewStatements.metrics(runID: runID, names: names)).rows {
-            table[try r.int("step"), default: [:]][try r.string("name")] = try r.double("value")
+        let wanted = Set(Self.curveMetrics)
+        for r in try connection.execute(MetricStatements.all(runID: runID)).rows {
+            let name = try r.string("name")
+            let perCategory = name.hasPrefix("eval.strict.")
+            guard wanted.contains(name) || perCategory else { continue }
+            if perCategory { categories.insert(name) }
+            table[try r.int("step"), default: [:]][name] = try r.double("value")
         }
         for r in try connection.execute(ViewStatements.stepTimings(runID: runID)).rows {
             let step = try r.int("step")
-            table[step, default: [:]]["step_seconds"] = try r.optionalDouble("step_seconds")
-            table[step, default: [:]]["queue_seconds"] = try r.optionalDouble("queue_seconds")
+            table[step, default: [:]]["seconds.step"] = try r.optionalDouble("step_seconds")
+            table[step, default: [:]]["seconds.queue"] = try r.optionalDouble("queue_seconds")
         }
-        let columns = ["reward_mean", "reward_std", "reward_p10", "reward_p90", "eval_strict", "eval_accuracy",
-                       "eval_score", "eval_noise"] + categories.sorted().map { "eval_strict_" + $0 }
-            + Self.curveMetrics + ["step_seconds", "queue_seconds"]
+        let columns = Self.curveMetrics + categories.sorted() + ["seconds.step", "seconds.queue"]
         var text = (["step"] + columns).joined(separator: ",") + "\n"
         for step in table.keys.sorted() {
             let row = table[step]!
             text += ([String(step)] + columns.map { CSV.number(row[$0]) }).joined(separator: ",") + "\n"
         }
         return text
-    }
-}
-
-/// RFC 4180 fields.
-public enum CSV {
-    /// `s` quoted (and its quotes doubled) when it holds a comma, quote or line break.
-    public static func field(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-    }
-
-    static func number(_ v: Double?) -> String {
-        v.map { String($0) } ?? ""
     }
 }

@@ -24,7 +24,7 @@ public struct RunProgress: Sendable {
         var reward: (Int, Double)?, eval: (Int, Double)?
         for r in try c.execute(MetricStatements.latest(runID: run.id)).rows {
             switch try r.string("name") {
-            case "reward_mean": reward = (try r.int("step"), try r.double("value"))
+            case "reward.mean": reward = (try r.int("step"), try r.double("value"))
             case "eval.strict": eval = (try r.int("step"), try r.double("value"))
             default: break
             }

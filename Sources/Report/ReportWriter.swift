@@ -8,7 +8,13 @@ public enum ReportWriter {
     @discardableResult
     public static func write(_ c: Connection, names: [String], to folder: String) throws -> String {
         guard !names.isEmpty else { throw ReportError("name at least one run") }
-        let runs = try names.map { try RunReportData.load(c, name: $0) }
+        return try write(runs: try names.map { try RunReportData.load(c, name: $0) }, to: folder)
+    }
+
+    /// Writes the report of runs already read (from the database or from run folders); returns the page's path.
+    @discardableResult
+    public static func write(runs: [RunReportData], to folder: String) throws -> String {
+        guard !runs.isEmpty else { throw ReportError("name at least one run") }
         let fm = FileManager.default
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {

@@ -33,10 +33,52 @@ public struct RunReportData {
         self.config = config
     }
 
-    /// Metrics the report plots.
-    static let metricNames = ["approx_kl", "kl", "clip_fraction", "grad_norm", "ratio_max", "ratio_min"]
+    /// Objective metrics the report plots (`train.<name>` in the metric vocabulary).
+    static let metricNames: Set<String> = ["approx_kl", "kl", "clip_fraction", "grad_norm", "ratio_max", "ratio_min"]
 
-    /// Reads run `name`; `imagesPerCategory` eval images per category go into each step's grid.
+    /// Takes the curves from metric rows named as `RunMetrics` names them (any order): `reward.mean`/`p10`/`p90`,
+    /// `eval.strict` and `eval.strict.<category>`, `eval.noise`, `train.<objective metric>`, and, when
+    /// `stepSecondsFromStages`, a step's seconds as the sum of its `seconds.<stage>` rows (plan … train).
+    public mutating func add(metrics rows: [(step: Int, name: String, value: Double)], stepSecondsFromStages: Bool) {
+        var seconds: [Int: Double] = [:]
+        for r in rows.sorted(by: { $0.step < $1.step }) {
+            let x = Double(r.step)
+            switch r.name {
+            case "reward.mean": rewardMean.append((x, r.value))
+            case "reward.p10": rewardP10.append((x, r.value))
+            case "reward.p90": rewardP90.append((x, r.value))
+            case "eval.strict": evalStrict["overall", default: []].append((x, r.value))
+            case "eval.noise": evalNoise.append((x, r.value))
+            case let n where n.hasPrefix("eval.strict.") && !n.hasPrefix("eval.strict_se."):
+                evalStrict[String(n.dropFirst("eval.strict.".count)), default: []].append((x, r.value))
+            case let n where n.hasPrefix("train.") && Self.metricNames.contains(String(n.dropFirst(6))):
+                metrics[String(n.dropFirst(6)), default: []].append((x, r.value))
+            case "seconds.plan", "seconds.rollout", "seconds.score", "seconds.advantage", "seconds.train":
+                seconds[r.step, default: 0] += r.value
+            default: break
+            }
+        }
+        if stepSecondsFromStages {
+            stepSeconds = seconds.keys.sorted().map { (Double($0), seconds[$0]!) }
+        }
+    }
+
+    /// Adds the eval grid of `step`: the first `imagesPerCategory` images of each category, categories in the order
+    /// their first image comes.
+    public mutating func addGrid(step: Int, images: [(category: String, image: RGBImage)], imagesPerCategory: Int = 10) {
+        var categories: [String] = [], byCategory: [String: [RGBImage]] = [:]
+        for (category, image) in images {
+            if byCategory[category] == nil { categories.append(category); byCategory[category] = [] }
+            if byCategory[category, default: []].count < imagesPerCategory { byCategory[category]!.append(image) }
+        }
+        let rows = categories.map { GridRow(caption: $0.replacingOccurrences(of: "_", with: " "), images: byCategory[$0] ?? []) }
+        var style = ImageGrid.Style()
+        style.cellScale = 2
+        style.captionScale = 1
+        grids.append((step, ImageGrid.render(rows, style: style)))
+    }
+
+    /// Reads run `name` from the database; `imagesPerCategory` eval images per category go into each step's grid.
     public static func load(_ c: Connection, name: String, imagesPerCategory: Int = 10) throws -> RunReportData {
         guard let run = try c.execute(RunStatements.byName(name)).single() else {
             throw ReportError("no run named \"\(name)\" (see `flowcps run list`)")
@@ -44,41 +86,24 @@ public struct RunReportData {
         let id = Int64(try run.int("id"))
         var d = RunReportData(name: name, state: try run.string("state"), steps: try run.int("steps"),
                               stepsDone: try run.int("version"), config: try run.string("config"))
-        for r in try c.execute(ViewStatements.rewardCurve(runID: id, reward: "total")).rows {
-            let x = Double(try r.int("step"))
-            d.rewardMean.append((x, try r.double("mean")))
-            d.rewardP10.append((x, try r.double("p10")))
-            d.rewardP90.append((x, try r.double("p90")))
+        let rows = try c.execute(MetricStatements.all(runID: id)).rows.map { r in
+            (step: try r.int("step"), name: try r.string("name"), value: try r.double("value"))
         }
-        for r in try c.execute(ViewStatements.evalCurve(runID: id)).rows {
-            let x = Double(try r.int("step"))
-            d.evalStrict[try r.string("category"), default: []].append((x, try r.double("strict")))
-            if try r.string("category") == "overall", let noise = try r.optionalDouble("noise") { d.evalNoise.append((x, noise)) }
-        }
-        for r in try c.execute(ViewStatements.metrics(runID: id, names: metricNames.joined(separator: ","))).rows {
-            d.metrics[try r.string("name"), default: []].append((Double(try r.int("step")), try r.double("value")))
-        }
+        d.add(metrics: rows, stepSecondsFromStages: false)
         for r in try c.execute(ViewStatements.stepTimings(runID: id)).rows {
             let x = Double(try r.int("step")), s = try r.double("step_seconds")
             d.stepSeconds.append((x, s))
             if let q = try r.optionalDouble("queue_seconds"), s > 0 { d.queuePercent.append((x, 100 * q / s)) }
         }
         for step in try c.execute(EvalSampleStatements.steps(runID: id)).rows.map({ try $0.int("step") }) {
-            // Categories in the order of the eval prompts, each with its first images.
-            var categories: [String] = [], images: [String: [RGBImage]] = [:]
+            var images: [(category: String, image: RGBImage)] = []
             for r in try c.execute(EvalSampleStatements.export(runID: id, step: step, images: true)).rows {
-                let category = try r.string("category")
-                if images[category] == nil { categories.append(category); images[category] = [] }
-                guard images[category, default: []].count < imagesPerCategory, let png = try r.optionalBytes("png") else { continue }
-                do { images[category, default: []].append(try PNGCodec.decode(png)) } catch let e as ImagingError {
+                guard let png = try r.optionalBytes("png") else { continue }
+                do { images.append((try r.string("category"), try PNGCodec.decode(png))) } catch let e as ImagingError {
                     throw ReportError("run \(name): an eval image of step \(step) does not decode: \(e.message)")
                 }
             }
-            let rows = categories.map { GridRow(caption: $0.replacingOccurrences(of: "_", with: " "), images: images[$0] ?? []) }
-            var style = ImageGrid.Style()
-            style.cellScale = 2
-            style.captionScale = 1
-            d.grids.append((step, ImageGrid.render(rows, style: style)))
+            d.addGrid(step: step, images: images, imagesPerCategory: imagesPerCategory)
         }
         return d
     }

@@ -61,6 +61,12 @@ public struct EvaluationReport: Sendable {
             / Double(c.count)
     }
 
+    /// Mean of the per-category partial scores.
+    public var overallScore: Double {
+        let c = ordered
+        return c.isEmpty ? 0 : c.map(\.score).reduce(0, +) / Double(c.count)
+    }
+
     /// Mean of the per-category standard accuracies.
     public var overallAccuracy: Double {
         let c = ordered
@@ -126,13 +132,22 @@ public enum Evaluation {
         }
     }
 
-    /// Per-category means of scored samples.
+    /// Per-category means of scored samples, with their images and prompts.
     public static func report(_ samples: [EvaluatedSample]) -> EvaluationReport {
-        var report = EvaluationReport(images: samples.map(\.image), entries: samples.map(\.entry))
+        var report = summary(samples)
+        report.images = samples.map(\.image)
+        report.entries = samples.map(\.entry)
+        return report
+    }
+
+    /// Per-category means of scores (from samples just made, or read back from the database), in any order.
+    public static func summary<S: EvaluationScore>(_ samples: [S]) -> EvaluationReport {
+        var report = EvaluationReport()
         var sums: [PromptCategory: CategoryResult] = [:]
         var lines: [PromptCategory: [Int: (sum: Double, count: Int)]] = [:]
-        for s in samples {
-            var r = sums[s.entry.category] ?? CategoryResult()
+        // Sums in (line, sample) order: their last bits must not depend on the order the scores came in.
+        for s in samples.sorted(by: { ($0.index, $0.sample) < ($1.index, $1.sample) }) {
+            var r = sums[s.category] ?? CategoryResult()
             r.images += 1
             r.strict += s.strict
             r.accuracy += s.accuracy
@@ -146,9 +161,9 @@ public enum Evaluation {
                 r.objectsRight += 1
                 r.relationHolds += h ? 1 : 0
             }
-            sums[s.entry.category] = r
-            let old = lines[s.entry.category, default: [:]][s.index] ?? (0, 0)
-            lines[s.entry.category, default: [:]][s.index] = (old.sum + s.strict, old.count + 1)
+            sums[s.category] = r
+            let old = lines[s.category, default: [:]][s.index] ?? (0, 0)
+            lines[s.category, default: [:]][s.index] = (old.sum + s.strict, old.count + 1)
         }
         for (c, r0) in sums {
             var r = r0
@@ -157,7 +172,7 @@ public enum Evaluation {
             r.accuracy /= n
             r.score /= n
             r.noise /= n
-            let means = lines[c, default: [:]].values.map { $0.sum / Double($0.count) }
+            let means = lines[c, default: [:]].sorted { $0.key < $1.key }.map { $0.value.sum / Double($0.value.count) }
             if means.count > 1 {
                 let m = means.reduce(0, +) / Double(means.count)
                 let variance = means.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(means.count - 1)
@@ -169,5 +184,49 @@ public enum Evaluation {
             report.categories[c] = r
         }
         return report
+    }
+}
+
+/// What an evaluation's summary needs of one scored image.
+public protocol EvaluationScore {
+    /// The prompt line (its seed key) and the image's number among that line's images.
+    var index: Int { get }
+    var sample: Int { get }
+    var category: PromptCategory { get }
+    var score: Double { get }
+    var strict: Double { get }
+    var accuracy: Double { get }
+    var noise: Double { get }
+    var coloursRight: Bool? { get }
+    var relationHolds: Bool? { get }
+}
+
+extension EvaluatedSample: EvaluationScore {
+    public var category: PromptCategory { entry.category }
+}
+
+/// A scored evaluation image without its pixels (as stored).
+public struct StoredEvaluationScore: EvaluationScore, Sendable {
+    public var index: Int
+    public var sample: Int
+    public var category: PromptCategory
+    public var score: Double
+    public var strict: Double
+    public var accuracy: Double
+    public var noise: Double
+    public var coloursRight: Bool?
+    public var relationHolds: Bool?
+
+    public init(index: Int, sample: Int, category: PromptCategory, score: Double, strict: Double, accuracy: Double,
+                noise: Double, coloursRight: Bool? = nil, relationHolds: Bool? = nil) {
+        self.index = index
+        self.sample = sample
+        self.category = category
+        self.score = score
+        self.strict = strict
+        self.accuracy = accuracy
+        self.noise = noise
+        self.coloursRight = coloursRight
+        self.relationHolds = relationHolds
     }
 }

@@ -93,4 +93,10 @@ public final class RLRun {
     public func evaluate() throws -> EvaluationReport {
         try EvalStage.run(model: state.evaluationModel(), evalSet: evalSet, config: config)
     }
+
+    /// The evaluation images of the current weights (the EMA's when kept), each with every recorded value.
+    public func evaluationImages() throws -> [ScoredEvalImage] {
+        try EvalStage.images(model: state.evaluationModel(),
+                             entries: Array(EvalStage.entries(of: evalSet, config: config).enumerated()), config: config)
+    }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Pipeline
+import Training
 
 extension FlowCPS {
     /// `flowcps plot`: line charts of columns of CSV files (e.g. the `curves.csv` of `flowcps run export`), with
@@ -13,7 +14,7 @@ extension FlowCPS {
             Each series is LABEL=FILE[+FILE…][@COLUMN] (the last "=" ends the label): \
             several files are averaged at the x values all of them have \
             (seeds of one setting); @COLUMN overrides --y for that series. Rows whose y cell is empty are skipped.
-            Example: flowcps plot --out reward.svg --y reward_mean --smooth 5 \
+            Example: flowcps plot --out reward.svg --y reward.mean --smooth 5 \
             "CPS=runs/a/curves.csv+runs/b/curves.csv" "Flow-SDE=runs/c/curves.csv"
             """
         )
@@ -118,7 +119,7 @@ struct CSVTable {
 
     static func read(_ path: String) throws -> CSVTable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw InputError("cannot read \(path)") }
-        let records = parse(text)
+        let records = CSV.rows(text)
         guard let header = records.first else { throw InputError("\(path) is empty") }
         return CSVTable(path: path, header: header, rows: Array(records.dropFirst()))
     }
@@ -137,33 +138,5 @@ struct CSVTable {
             out[xv] = yv
         }
         return out
-    }
-
-    /// Splits CSV text into records of fields.
-    static func parse(_ text: String) -> [[String]] {
-        var records: [[String]] = [], record: [String] = [], field = "", quoted = false
-        var chars = text.makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? chars.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    if let n = chars.next() {
-                        if n == "\"" { field.append("\"") } else { quoted = false; pending = n }
-                    } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" && field.isEmpty {
-                quoted = true
-            } else if c == "," {
-                record.append(field); field = ""
-            } else if c == "\n" || c == "\r\n" || c == "\r" {
-                record.append(field); field = ""
-                records.append(record); record = []
-            } else {
-                field.append(c)
-            }
-        }
-        if !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
-        return records
     }
 }

@@ -42,7 +42,7 @@ struct PipelineCLITests {
         #expect(follow.stdout.hasPrefix("████████████████████████ step 1/1  completed"), "\(follow.stdout)")
         // Metrics below 1e-3 are shown in scientific notation, not as 0.0000 (smoke.yaml's lr is 1e-5).
         let status = try cluster.flowcps(["run", "status", "rep"])
-        #expect(status.stdout.contains("\n  lr = 1.000e-05 (step 0)\n"), "\(status.stdout)")
+        #expect(status.stdout.contains("\n  train.lr = 1.000e-05 (step 0)\n"), "\(status.stdout)")
         let dir = try CLI.temporaryDirectory() + "/report"
         let report = try cluster.flowcps(["report", "rep", "--out", dir])
         #expect(report.status == 0 && report.stdout == "report: \(dir)/index.html\n", "\(report.stderr)")
@@ -60,22 +60,25 @@ struct PipelineCLITests {
         let curves = try String(contentsOfFile: export + "/curves.csv", encoding: .utf8).split(separator: "\n")
             .map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         let header = curves[0]
-        #expect(Array(header.prefix(9)) == ["step", "reward_mean", "reward_std", "reward_p10", "reward_p90", "eval_strict",
-                                            "eval_accuracy", "eval_score", "eval_noise"])
+        #expect(Array(header.prefix(10)) == ["step", "reward.mean", "reward.std", "reward.p10", "reward.p90", "eval.strict",
+                                             "eval.strict_se", "eval.accuracy", "eval.score", "eval.noise"])
         #expect(curves.dropFirst().map { $0[0] } == ["0", "1"])
         func cell(_ step: Int, _ column: String) -> Double? { Double(curves[step + 1][header.firstIndex(of: column)!]) }
         let rewards = try String(contentsOfFile: export + "/samples.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",") }.filter { $0[0] == "0" }.map { Double($0[6])! }
-        #expect(abs(cell(0, "reward_mean")! - rewards.reduce(0, +) / Double(rewards.count)) < 1e-9)
-        #expect(cell(1, "reward_mean") == nil && cell(0, "loss") != nil && cell(0, "step_seconds")! > 0)
+        #expect(abs(cell(0, "reward.mean")! - rewards.reduce(0, +) / Double(rewards.count)) < 1e-9)
+        let sorted = rewards.sorted(), p10 = 0.1 * Double(sorted.count - 1)
+        let below = Int(p10), fraction = p10 - Double(below)
+        #expect(abs(cell(0, "reward.p10")! - (sorted[below] + fraction * (sorted[min(below + 1, sorted.count - 1)] - sorted[below]))) < 1e-9)
+        #expect(cell(1, "reward.mean") == nil && cell(0, "train.loss") != nil && cell(0, "seconds.step")! > 0)
         let evals = try String(contentsOfFile: export + "/eval.csv", encoding: .utf8).split(separator: "\n").dropFirst()
             .map { $0.split(separator: ",") }
         for step in [0, 1] {
             var byCategory: [String: [Double]] = [:]
             for e in evals where e[0] == "\(step)" { byCategory[String(e[2]), default: []].append(Double(e[4])!) }
             let strict = byCategory.values.map { $0.reduce(0, +) / Double($0.count) }.reduce(0, +) / Double(byCategory.count)
-            #expect(abs(cell(step, "eval_strict")! - strict) < 1e-9)
-            #expect(cell(step, "eval_noise")! >= 0 && (0...1).contains(cell(step, "eval_score")!))
+            #expect(abs(cell(step, "eval.strict")! - strict) < 1e-9)
+            #expect(cell(step, "eval.noise")! >= 0 && (0...1).contains(cell(step, "eval.score")!))
         }
         let missing = try cluster.flowcps(["report", "nope", "--out", dir])
         #expect(missing.status == 2 && missing.stderr.contains("no run named \"nope\""), "\(missing.stderr)")

@@ -34,34 +34,54 @@ struct RLCLITests {
         checkpoint_every: 1
         """.write(toFile: dir + "/run.yaml", atomically: true, encoding: .utf8)
         let out = dir + "/run"
-        let first = try CLI.run(["rl", "--config", dir + "/run.yaml", "--out", out])
+        let first = try CLI.run(["rl", dir + "/run.yaml", "--out", out])
         #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
         #expect(first.stdout.contains("step 2/2") && first.stdout.contains("eval step 2"), "\(first.stdout)")
-        for f in ["config.yaml", "steps.csv", "eval.csv", "state.safetensors", "policy.safetensors", "policy-1.safetensors",
-                  "policy-2.safetensors"] {
+        for f in ["config.yaml", "metrics.csv", "eval.csv", "eval/step-0/0.png", "eval/step-2/1.png", "state.safetensors",
+                  "policy.safetensors", "policy-1.safetensors", "policy-2.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: "\(out)/\(f)"), "\(f) missing")
         }
-        let steps = try String(contentsOfFile: out + "/steps.csv", encoding: .utf8).split(separator: "\n")
-        #expect(steps.count == 3 && steps[0].hasPrefix("step,reward_mean,reward_std,reward_compressibility,reward_geneval,"))
+        func metrics() throws -> [(step: Int, name: String)] {
+            try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8).split(separator: "\n").dropFirst().map {
+                let cells = $0.split(separator: ",")
+                return (Int(cells[0])!, String(cells[1]))
+            }
+        }
+        let names = Set(try metrics().filter { $0.step == 0 }.map(\.name))
+        for name in ["reward.mean", "reward.std", "reward.p10", "reward.p90", "reward.compressibility", "reward.geneval",
+                     "advantage.zero_std_ratio", "train.loss", "train.first_ratio_max", "train.lr", "seconds.rollout",
+                     "eval.strict", "eval.strict_se", "eval.strict.position", "eval.accuracy.single_object"] {
+            #expect(names.contains(name), "\(name) missing from \(names.sorted())")
+        }
         let evals = try String(contentsOfFile: out + "/eval.csv", encoding: .utf8).split(separator: "\n")
-        #expect(evals.count == 4 && evals.dropFirst().map { $0.prefix(2) } == ["0,", "1,", "2,"], "\(evals)")
+        #expect(evals.count == 7 && evals.dropFirst().map { $0.prefix(2) } == ["0,", "0,", "1,", "1,", "2,", "2,"], "\(evals)")
+        let report = try CLI.run(["report", out])
+        #expect(report.status == 0 && report.stdout == "report: \(out)/report/index.html\n", "\(report.stderr)")
+        let page = try String(contentsOfFile: out + "/report/index.html", encoding: .utf8)
+        #expect(page.contains("Evaluation by category: before and after"))
 
-        let again = try CLI.run(["rl", "--config", dir + "/run.yaml", "--out", out])
+        let again = try CLI.run(["rl", dir + "/run.yaml", "--out", out])
         #expect(again.status == 2 && again.stderr.contains("--resume"), "\(again.stderr)")
 
-        let more = try CLI.run(["rl", "--config", dir + "/run.yaml", "--out", out, "--resume", "--set", "steps=3"])
-        #expect(more.status == 0 && more.stdout.contains("resumed") && more.stdout.contains("step 3/3"), "\(more.stdout) \(more.stderr)")
-        let rows = try String(contentsOfFile: out + "/steps.csv", encoding: .utf8).split(separator: "\n")
-        #expect(rows.dropFirst().map { $0.prefix(2) } == ["0,", "1,", "2,"], "\(rows)")
+        // A crash after step 2's state but before its evaluation: the resumed run evaluates step 2 first.
+        let kept = try String(contentsOfFile: out + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+            .filter { !$0.hasPrefix("2,eval.") }.joined(separator: "\n") + "\n"
+        try kept.write(toFile: out + "/metrics.csv", atomically: true, encoding: .utf8)
+        let more = try CLI.run(["rl", dir + "/run.yaml", "--out", out, "--resume", "--set", "steps=3"])
+        #expect(more.status == 0 && more.stdout.contains("resumed") && more.stdout.contains("eval step 2")
+                && more.stdout.contains("step 3/3"), "\(more.stdout) \(more.stderr)")
+        let steps = try metrics().filter { $0.name == "reward.mean" }.map(\.step)
+        #expect(steps == [0, 1, 2], "\(steps)")
+        #expect(try metrics().filter { $0.name == "eval.strict" }.map(\.step) == [0, 1, 2, 3])
         #expect(try Checkpoint.load(path: out + "/policy.safetensors").step == 3)
 
-        let changed = try CLI.run(["rl", "--config", dir + "/run.yaml", "--out", out, "--resume", "--set", "train.lr=2e-3",
+        let changed = try CLI.run(["rl", dir + "/run.yaml", "--out", out, "--resume", "--set", "train.lr=2e-3",
                                    "--set", "steps=4"])
         #expect(changed.status == 2 && changed.stderr.contains("another configuration"), "\(changed.stderr)")
 
-        let bad = try CLI.run(["rl", "--config", dir + "/run.yaml", "--out", dir + "/bad", "--set", "train.clip_range=2"])
+        let bad = try CLI.run(["rl", dir + "/run.yaml", "--out", dir + "/bad", "--set", "train.clip_range=2"])
         #expect(bad.status == 2 && bad.stderr.contains("train.clip_range"), "\(bad.stderr)")
-        let missing = try CLI.run(["rl", "--config", dir + "/nope.yaml"])
+        let missing = try CLI.run(["rl", dir + "/nope.yaml"])
         #expect(missing.status == 2 && missing.stderr.contains("nope.yaml"), "\(missing.stderr)")
     }
 }

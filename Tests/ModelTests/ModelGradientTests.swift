@@ -73,11 +73,19 @@ struct ModelGradientTests {
         #expect(worst.0 < 1e-3, "worst \(worst)")
     }
 
-    @Test func threadsDoNotChangeResults() throws {
-        let a = try FlowUNet(config: .tiny, seed: 3, threads: 1), b = try FlowUNet(config: .tiny, seed: 3, threads: 3)
-        let n = 5
+    /// The tiny model at 8 px, and at 32 px with the v2 additions (the Winograd path and cross-attention at 32 px).
+    static var threadConfigs: [ModelConfig] {
+        var wide = ModelConfig.tinyV2
+        wide.imageSize = 32
+        return [.tiny, wide]
+    }
+
+    @Test(arguments: threadConfigs, [5, 6, 3])
+    func threadsDoNotChangeResults(config: ModelConfig, n: Int) throws {
+        let a = try FlowUNet(config: config, seed: 3, threads: 1), b = try FlowUNet(config: config, seed: 3, threads: 2)
         let x = randoms(n * a.sampleSize, seed: 5).map { Float($0) }, dv = randoms(n * a.sampleSize, seed: 6).map { Float($0) }
-        let t: [Float] = [0.1, 0.4, 0.5, 0.9, 1], tokens = [[1], [2, 3], [], [4, 4, 4, 4], [5]]
+        let t: [Float] = Array([0.1, 0.4, 0.5, 0.9, 1, 0.7].prefix(n))
+        let tokens = Array([[1], [2, 3], [], [4, 4, 4, 4], [5], [6, 1]].prefix(n))
         let va = try a.velocity(x: x, t: t, tokens: tokens), vb = try b.velocity(x: x, t: t, tokens: tokens)
         #expect(va == vb)
         a.backward(dVelocity: dv)

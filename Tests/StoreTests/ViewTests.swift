@@ -43,7 +43,7 @@ struct ViewTests {
                     VALUES (\(run), \(step), \(line), \(category), 'a circle', '\\x00', \(strict), \(json)::jsonb)
                     """)
             }
-            for (step, name, value) in [(0, "approx_kl", 0.001), (0, "clip_fraction", 0.1), (0, "grad_norm", 2.0),
+            for (step, name, value) in [(0, "train.approx_kl", 0.001), (0, "train.clip_fraction", 0.1), (0, "train.grad_norm", 2.0),
                                         (0, "seconds.queue", 0.05), (0, "seconds.write", 1.0), (0, "seconds.rollout", 3.0)] {
                 try c.execute(MetricStatements.insert(runID: run, step: step, name: name, value: value))
             }

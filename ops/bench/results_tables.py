@@ -66,11 +66,19 @@ def figure1(folder):
               + " | ".join(fmt(cats.get(c, {}).get("strict")) for c in CATEGORIES) + f" | [png]({name}.png) |")
 
 
+# Column names of curves.csv before the metric vocabulary (docs/pipeline.md, "Metrics"): the committed exports under
+# docs/results were written with them.
+OLD_CURVE_NAMES = {"reward.mean": "reward_mean", "seconds.step": "step_seconds", "eval.score": "eval_score",
+                   "eval.strict": "eval_strict", "eval.noise": "eval_noise"}
+
+
 def read_curves(path):
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     def col(name):
-        return [(int(r["step"]), float(r[name])) for r in rows if r.get(name, "") != ""]
+        old = OLD_CURVE_NAMES.get(name) or ("eval_strict_" + name[12:] if name.startswith("eval.strict.") else name)
+        key = name if rows and name in rows[0] else old
+        return [(int(r["step"]), float(r[key])) for r in rows if r.get(key, "") != ""]
     return col
 
 
@@ -122,8 +130,8 @@ def convergence(folder):
     finals, groups = {}, {}
     for run in runs:
         col = read_curves(os.path.join(folder, run, "curves.csv"))
-        reward, seconds = col("reward_mean"), dict(col("step_seconds"))
-        metric = "eval_score" if run.startswith("ocr") else "eval_strict"
+        reward, seconds = col("reward.mean"), dict(col("seconds.step"))
+        metric = "eval.score" if run.startswith("ocr") else "eval.strict"
         ev = col(metric)
         median = statistics.median(seconds.values()) if seconds else None
         def wall(step):
@@ -133,7 +141,7 @@ def convergence(folder):
         r_step = first_reaching(moving_mean(reward), first10 + REWARD_GAIN)
         e_step = first_reaching(ev[1:], ev[0][1] + EVAL_GAIN) if ev else None
         best = max(ev, key=lambda p: p[1]) if ev else None
-        noise = col("eval_noise")
+        noise = col("eval.noise")
         r_drop, e_drop = largest_drop(moving_mean(reward)), largest_drop(ev) if ev else None
         print(f"| {run} | {reward[-1][0] + 1 if reward else 0} | {fmt(first10)} → {fmt(last10)} | "
               f"{r_step if r_step is not None else 'not reached'} ({fmt(wall(r_step), 0)}) | {fmt(r_drop)} | "
@@ -148,7 +156,7 @@ def convergence(folder):
             "eval_gain": ev[-1][1] - ev[0][1] if ev else None, "e_step": e_step, "e_drop": e_drop,
             "sec_per_step": median})
         if run.startswith("geneval"):
-            finals[run] = {c: col("eval_strict_" + c) for c in CATEGORIES}
+            finals[run] = {c: col("eval.strict." + c) for c in CATEGORIES}
             finals[run]["overall"] = ev
     print("\nSeeds averaged per configuration (a target not reached by every seed is counted as not reached):\n")
     print("| configuration | seeds | reward gain (last 10 − first 10) | reward target at step | reward drop "
@@ -190,7 +198,12 @@ def tuning(folder):
     models = sorted(f[:-5] for f in os.listdir(folder) if f.endswith(".json") and f != "base.json")
     cats = sorted(base["categories"])
     def eval_strict(run, step):
-        with open(os.path.join(folder, run + "-eval.csv"), newline="") as f:
+        metrics = os.path.join(folder, run + "-metrics.csv")
+        if os.path.exists(metrics):  # a run folder of today's `flowcps rl`
+            with open(metrics, newline="") as f:
+                return next((float(r["value"]) for r in csv.DictReader(f)
+                             if r["step"] == step and r["name"] == "eval.strict"), None)
+        with open(os.path.join(folder, run + "-eval.csv"), newline="") as f:  # the older eval.csv (one row per step)
             return next((float(r["strict"]) for r in csv.DictReader(f) if r["step"] == step), None)
     rows = []
     for name in ["base"] + models:

@@ -2,7 +2,7 @@ import Sampling
 import Store
 import Training
 
-/// `advantage` k: group-relative advantages of all the step's samples, the reward statistics as metrics, then the
+/// `advantage` k: group-relative advantages of all the step's samples, the reward statistics as metrics (`RunMetrics.rewards`), then the
 /// train job.
 enum AdvantageJob {
     static func run(_ env: StageEnvironment) throws -> StageOutput {
@@ -11,12 +11,27 @@ enum AdvantageJob {
         guard rows.count == expected else {
             throw PipelineError.invalid("step \(env.step): \(rows.count) samples, expected \(expected)")
         }
+        var named: [SampleKey: [NamedValue]] = [:]
+        for r in try env.connection.execute(RewardStatements.forStep(runID: env.run.id, step: env.step)).rows {
+            let key = SampleKey(seed: env.config.seed, step: env.step, prompt: try r.int("prompt_index"),
+                                sample: try r.int("sample_index"))
+            named[key, default: []].append(NamedValue(name: try r.string("name"), value: try r.double("value")))
+        }
         let scores = try rows.map { r in
             guard let total = try r.optionalDouble("reward") else {
                 throw PipelineError.invalid("step \(env.step): a sample has no reward yet")
             }
-            return SampleScore(key: SampleKey(seed: env.config.seed, step: env.step, prompt: try r.int("prompt_index"),
-                                              sample: try r.int("sample_index")), total: total, rewards: [])
+            let key = SampleKey(seed: env.config.seed, step: env.step, prompt: try r.int("prompt_index"),
+                                sample: try r.int("sample_index"))
+            // Each named reward in the run file's order, as the score stage produced them.
+            let byName = Dictionary((named[key] ?? []).map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            let rewards = try env.config.rewards.map { w in
+                guard let v = byName[w.name] else {
+                    throw PipelineError.invalid("step \(env.step): sample (\(key.prompt), \(key.sample)) has no \(w.name) reward")
+                }
+                return NamedValue(name: w.name, value: v)
+            }
+            return SampleScore(key: key, total: total, rewards: rewards)
         }
         let result = try AdvantageStage.run(scores: scores, config: env.config)
         let batch = result.batch
@@ -25,11 +40,9 @@ enum AdvantageJob {
                 try c.execute(SampleStatements.setAdvantage(runID: env.run.id, step: env.step, prompt: key.prompt,
                                                             sample: key.sample, advantage: a))
             }
-            for (name, value) in [("reward_mean", batch.rewardMean), ("reward_std", batch.rewardStd),
-                                  ("zero_std_ratio", batch.zeroStdRatio), ("reward_std_mean", batch.rewardStdMean)] {
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: env.step, name: name, value: value))
+            for m in RunMetrics.rewards(batch, scores: scores) {
+                try c.execute(MetricStatements.insert(runID: env.run.id, step: env.step, name: m.name, value: m.value))
             }
-            try c.execute(MetricStatements.insertRewardMeans(runID: env.run.id, step: env.step))
             try env.graph(c).enqueue(.train, step: env.step, held: held)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Rewards
+import Scenes
 import Store
 import Training
 
@@ -16,44 +17,29 @@ enum EvalJob {
         let all = Array(env.run.evalEntries.enumerated())
         let lower = env.job.shard * evalShardSize, upper = min(all.count, lower + evalShardSize)
         guard lower < upper else { throw PipelineError.invalid("eval step \(k) has no shard \(env.job.shard)") }
-        let samples = try Evaluation.samples(model: model, entries: Array(all[lower..<upper]),
-                                             config: try config.evalSamplerConfig(), guidance: config.eval.guidance,
-                                             seed: config.eval.seed)
-        let rewards = try env.config.weightedRewards()
-        let rows = try samples.map { s in
-            // GenEval's verdict, every reward of the run and their weighted total, and the residual noise.
-            var values = ["score": s.score, "strict": s.strict, "accuracy": s.accuracy]
-            let combined = try rewards.score(image: s.image, prompt: s.entry.prompt)
-            for r in combined.rewards { values[r.name] = r.score.value }
-            values["total"] = combined.total
-            values["noise"] = s.noise
-            let json = "{" + values.sorted { $0.key < $1.key }
-                .map { "\"\($0.key)\": \(String(format: "%.17g", $0.value))" }.joined(separator: ", ") + "}"
-            return (s, try PNGCodec.encode(s.image), json)
-        }
+        let images = try EvalStage.images(model: model, entries: Array(all[lower..<upper]), config: config)
+        let rows = try images.map { ($0, try PNGCodec.encode($0.sample.image)) }
         return StageOutput { c, _ in
-            for (s, png, json) in rows {
+            for (e, png) in rows {
+                let s = e.sample
                 try c.execute(EvalSampleStatements.insert(runID: env.run.id, step: k, line: s.index,
                                                           category: s.entry.category.rawValue, prompt: s.entry.prompt,
-                                                          png: png, strict: s.strict == 1, rewardsJSON: json))
+                                                          png: png, strict: s.strict == 1, rewardsJSON: e.valuesJSON))
             }
             let g = env.graph(c)
             guard try g.arrive(.eval, step: k) else { return }
-            let categories = try c.execute(EvalSampleStatements.categories(runID: env.run.id, step: k)).rows
-            var stricts: [Double] = [], accuracies: [Double] = []
-            for r in categories {
-                let name = try r.string("category"), strict = try r.double("strict"), accuracy = try r.double("accuracy")
-                stricts.append(strict)
-                accuracies.append(accuracy)
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: "eval.strict.\(name)", value: strict))
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: "eval.accuracy.\(name)", value: accuracy))
+            let scores = try c.execute(EvalSampleStatements.scores(runID: env.run.id, step: k)).rows.map { r in
+                let name = try r.string("category")
+                guard let category = PromptCategory(rawValue: name) else {
+                    throw PipelineError.corrupt("eval step \(k): unknown category \"\(name)\"")
+                }
+                return StoredEvaluationScore(index: try r.int("line"), sample: 0, category: category,
+                                             score: try r.double("score"),
+                                             strict: (try r.value("strict")) == .bool(true) ? 1 : 0,
+                                             accuracy: try r.double("accuracy"), noise: try r.double("noise"))
             }
-            if !stricts.isEmpty {
-                let n = Double(stricts.count)
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: "eval.strict",
-                                                      value: stricts.reduce(0, +) / n))
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: "eval.accuracy",
-                                                      value: accuracies.reduce(0, +) / n))
+            for m in RunMetrics.eval(Evaluation.summary(scores)) {
+                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: m.name, value: m.value))
             }
             if k >= config.steps { try g.finishRun() }
         }

@@ -30,7 +30,8 @@ enum TrainJob {
         state.completedSteps = k + 1
         let stateBytes = try state.serialized(identity: env.run.fingerprint)
         let policyBytes = try Checkpoint.serialized(state.model, step: k + 1)
-        let evalBytes = config.ema.enabled && env.run.evaluates(at: k + 1)
+        // The evaluation weights (the EMA's) where an evaluation or the run file's checkpoint rule needs them.
+        let evalBytes = config.ema.enabled && (env.run.evaluates(at: k + 1) || config.keepsCheckpoint(at: k + 1))
             ? try Checkpoint.serialized(try state.evaluationModel(), step: k + 1) : nil
         return StageOutput { c, held in
             guard try c.execute(RunStatements.advanceVersion(id: env.run.id, from: k)).affectedRows == 1 else {
@@ -41,14 +42,16 @@ enum TrainJob {
             if let evalBytes {
                 try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: "eval", data: evalBytes))
             }
-            for m in metrics.named {
+            for m in RunMetrics.train(metrics) {
                 try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: m.name, value: m.value))
             }
             try c.execute(TrajectoryStatements.delete(runID: env.run.id, step: k))
-            // Keep the newest state, and the policies evaluations still need (every eval step) plus the newest.
-            try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: "state", before: k + 1, keepEvery: 0))
+            // Keep the newest state, and the policies evaluations need (every eval step), the run file's
+            // checkpoints (every checkpoint_every steps) and the newest.
+            try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: "state", before: k + 1, keepEvery: 0,
+                                                    alsoEvery: 0))
             try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: "policy", before: k + 1,
-                                                    keepEvery: config.eval.every))
+                                                    keepEvery: config.eval.every, alsoEvery: config.checkpointEvery))
             try env.graph(c).startStep(k + 1, held: held)
         }
     }

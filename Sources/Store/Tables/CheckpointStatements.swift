@@ -22,11 +22,13 @@ public enum CheckpointStatements {
         """
     }
 
-    /// Deletes the `kind` checkpoints of a run older than `step`, except those at multiples of `keepEvery` (> 0).
-    public static func thin(runID: Int64, kind: String, before step: Int, keepEvery: Int) -> SQL {
+    /// Deletes the `kind` checkpoints of a run older than `step`, except those at multiples of `keepEvery` or of
+    /// `alsoEvery` (each only when > 0).
+    public static func thin(runID: Int64, kind: String, before step: Int, keepEvery: Int, alsoEvery: Int) -> SQL {
         """
         DELETE FROM checkpoints WHERE run_id = \(runID) AND kind = \(kind) AND step < \(step)
-          AND (\(keepEvery) <= 0 OR step % greatest(\(keepEvery), 1) <> 0) AND step > 0
+          AND (\(keepEvery) <= 0 OR step % greatest(\(keepEvery), 1) <> 0)
+          AND (\(alsoEvery) <= 0 OR step % greatest(\(alsoEvery), 1) <> 0) AND step > 0
         """
     }
 

@@ -10,12 +10,12 @@ public enum EvalSampleStatements {
     }
 
     /// Per-category means of an eval step, summed in line order (independent of the shards' commit order).
-    public static func categories(runID: Int64, step: Int) -> SQL {
+    /// The scores of a step's eval images (line order), as the summary of an evaluation needs them.
+    public static func scores(runID: Int64, step: Int) -> SQL {
         """
-        SELECT category, count(*) AS images, avg(strict::int ORDER BY line)::float8 AS strict,
-               avg((rewards->>'score')::float8 ORDER BY line)::float8 AS score,
-               avg((rewards->>'accuracy')::float8 ORDER BY line)::float8 AS accuracy
-        FROM eval_samples WHERE run_id = \(runID) AND step = \(step) GROUP BY category ORDER BY category
+        SELECT line, category, strict, (rewards->>'score')::float8 AS score,
+               (rewards->>'accuracy')::float8 AS accuracy, (rewards->>'noise')::float8 AS noise
+        FROM eval_samples WHERE run_id = \(runID) AND step = \(step) ORDER BY line
         """
     }
 }

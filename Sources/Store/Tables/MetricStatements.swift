@@ -23,18 +23,6 @@ extension MetricStatements {
         ON CONFLICT (run_id, step, name) DO UPDATE SET value = metrics.value + excluded.value
         """
     }
-
-    /// The mean of each named reward over a step's samples, as `reward.<name>` metrics, summed in (prompt,
-    /// sample) order: a float sum's last bits depend on its order, and rows' physical order depends on which score
-    /// shard committed first.
-    public static func insertRewardMeans(runID: Int64, step: Int) -> SQL {
-        """
-        INSERT INTO metrics (run_id, step, name, value)
-        SELECT run_id, step, 'reward.' || name, avg(value ORDER BY prompt_index, sample_index) FROM rewards
-        WHERE run_id = \(runID) AND step = \(step) GROUP BY run_id, step, name
-        ON CONFLICT DO NOTHING
-        """
-    }
 }
 
 extension MetricStatements {

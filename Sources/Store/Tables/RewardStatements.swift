@@ -7,4 +7,12 @@ public enum RewardStatements {
         ON CONFLICT DO NOTHING
         """
     }
+
+    /// Every named reward of a step's samples, in (prompt, sample, name) order.
+    public static func forStep(runID: Int64, step: Int) -> SQL {
+        """
+        SELECT prompt_index, sample_index, name, value FROM rewards
+        WHERE run_id = \(runID) AND step = \(step) ORDER BY prompt_index, sample_index, name
+        """
+    }
 }

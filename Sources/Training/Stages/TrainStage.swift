@@ -15,17 +15,6 @@ public struct TrainMetrics: Sendable, Equatable {
     /// Samples trained (nonzero advantage) and skipped (zero advantage).
     public var trainedSamples = 0
     public var skippedSamples = 0
-
-    /// Metrics by name, as the pipeline stores them.
-    public var named: [NamedValue] {
-        all.named.map { NamedValue(name: $0.0, value: $0.1) } + [
-            NamedValue(name: "grad_norm", value: gradNorms.isEmpty ? 0 : gradNorms.reduce(0, +) / Double(gradNorms.count)),
-            NamedValue(name: "grad_norm_max", value: gradNorms.max() ?? 0),
-            NamedValue(name: "lr", value: learningRate),
-            NamedValue(name: "trained_samples", value: Double(trainedSamples)),
-            NamedValue(name: "skipped_samples", value: Double(skippedSamples)),
-        ]
-    }
 }
 
 /// Stage `train` (docs/algorithms.md §3.1, Flow-GRPO `train_sd3.py`): the step's samples with nonzero advantage, in a
