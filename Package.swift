@@ -45,12 +45,13 @@ let package = Package(
         .target(name: "Sampling", dependencies: ["NumericCore"]),
         .target(name: "Model", dependencies: ["NumericCore"], swiftSettings: vectorSettings),
         .target(name: "GRPO", dependencies: ["NumericCore"]),
-        .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "GRPO", "Scenes", "Imaging", "NumericCore"]),
+        .target(name: "Training", dependencies: ["Model", "Sampling", "Rewards", "GRPO", "Scenes", "Imaging", "NumericCore",
+                                                 .product(name: "Yams", package: "Yams")]),
         .target(name: "Store", dependencies: ["CLibPQ"]),
         .target(
             name: "Pipeline",
             dependencies: ["Training", "Store", "Model", "Sampling", "Rewards", "Scenes", "Imaging", "GRPO",
-                           .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]
+                           .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Report", dependencies: ["Store", "Imaging"]),
         .executableTarget(
@@ -79,7 +80,8 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "Scenes", "NumericCore"]),
         .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport",
+                                                        "Model", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes", "Store"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Imaging"]),
     ],

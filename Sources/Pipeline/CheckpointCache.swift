@@ -13,7 +13,7 @@ final class CheckpointCache {
     }
 
     /// The weights of (run, step, kind) as a model using `threads` threads.
-    func model(_ c: Connection, run: RunContext, step: Int, kind: String, threads: Int) throws -> FlowUNet {
+    func model(_ c: Connection, run: RunContext, step: Int, kind: CheckpointKind, threads: Int) throws -> FlowUNet {
         guard let row = try c.execute(CheckpointStatements.hash(runID: run.id, step: step, kind: kind)).single() else {
             throw PipelineError.invalid("run \(run.name): no \(kind) checkpoint at step \(step)")
         }
@@ -35,7 +35,7 @@ final class CheckpointCache {
     }
 
     /// The bytes of a checkpoint, verified against the sha256 written with them.
-    static func fetch(_ c: Connection, run: RunContext, step: Int, kind: String) throws -> [UInt8] {
+    static func fetch(_ c: Connection, run: RunContext, step: Int, kind: CheckpointKind) throws -> [UInt8] {
         guard let row = try c.execute(CheckpointStatements.fetch(runID: run.id, step: step, kind: kind)).single() else {
             throw PipelineError.invalid("run \(run.name): no \(kind) checkpoint at step \(step)")
         }

@@ -74,9 +74,9 @@ public struct RunExport {
     /// step. The evaluation weights are the EMA's (kind `eval`) when the run keeps an EMA, else the policy's.
     func checkpoints(runID: Int64, config text: String, to folder: String) throws -> Int {
         let config = try RunConfigFile.decode(yaml: text)
-        let kind = config.ema.enabled ? "eval" : "policy"
+        let kind: CheckpointKind = config.ema.enabled ? .eval : .policy
         var stored: [Int] = []
-        for r in try connection.execute(CheckpointStatements.list(runID: runID)).rows where try r.string("kind") == kind {
+        for r in try connection.execute(CheckpointStatements.list(runID: runID)).rows where try r.string("kind") == kind.rawValue {
             stored.append(try r.int("step"))
         }
         var written = 0
@@ -92,7 +92,7 @@ public struct RunExport {
     }
 
     /// Writes a stored checkpoint as a file, with the data checksum every checkpoint file carries.
-    private func write(runID: Int64, step: Int, kind: String, to path: String) throws {
+    private func write(runID: Int64, step: Int, kind: CheckpointKind, to path: String) throws {
         guard let r = try connection.execute(CheckpointStatements.fetch(runID: runID, step: step, kind: kind)).single() else {
             throw PipelineError.invalid("checkpoint \(kind)@\(step) vanished during the export")
         }

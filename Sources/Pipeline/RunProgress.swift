@@ -5,7 +5,7 @@ import Store
 public struct RunProgress: Sendable {
     public let run: RunSummary
     /// Jobs by state.
-    public let counts: [String: Int]
+    public let counts: [JobState: Int]
     /// Running jobs as "stage step[.shard]".
     public let running: [String]
     /// The newest rollout reward mean and eval strict accuracy, with their steps.
@@ -36,7 +36,7 @@ public struct RunProgress: Sendable {
     }
 
     /// True once the run can make no more progress by itself (completed, cancelled or failed).
-    public var isFinished: Bool { ["completed", "cancelled", "failed"].contains(run.state) }
+    public var isFinished: Bool { run.state.isFinished }
 
     /// Seconds left at the recent pace (nil before the first step completes).
     public var secondsLeft: Double? {

@@ -8,7 +8,7 @@ import Training
 public struct RunSummary: Sendable {
     public let id: Int64
     public let name: String
-    public let state: String
+    public let state: RunState
     public let reason: String?
     public let steps: Int
     /// RL steps whose train stage committed.
@@ -17,7 +17,9 @@ public struct RunSummary: Sendable {
     init(row: Row) throws {
         id = Int64(try row.int("id"))
         name = try row.string("name")
-        state = try row.string("state")
+        let name = try row.string("state")
+        guard let state = RunState(rawValue: name) else { throw PipelineError.corrupt("run in an unknown state \"\(name)\"") }
+        self.state = state
         reason = try row.optionalString("reason")
         steps = try row.int("steps")
         version = try row.int("version")
@@ -80,7 +82,7 @@ public struct Runs {
         let id = Int64(try c.execute(RunStatements.insert(
             name: config.name, config: RunConfigFile.encode(config), fingerprint: config.fingerprint,
             trainPrompts: s.trainPrompts, evalPrompts: s.evalPrompts, steps: config.steps)).rows[0].int("id"))
-        try c.execute(CheckpointStatements.insert(runID: id, step: 0, kind: "policy", data: s.baseModel))
+        try c.execute(CheckpointStatements.insert(runID: id, step: 0, kind: .policy, data: s.baseModel))
         let run = try RunContext.load(c, id: id)
         try StageGraphWriter(connection: c, run: run).startStep(0, held: false)
         return try RunSummary(row: try c.execute(RunStatements.byID(id)).rows[0])
@@ -100,14 +102,14 @@ public struct Runs {
 
     /// Holds the run's claimable jobs; running jobs finish and enqueue what follows as held.
     public func pause(_ name: String, reason: String = "paused by the user") throws {
-        try change(name, from: ["active"], to: "paused", reason: reason) { c, id in
+        try change(name, from: [.active], to: .paused, reason: reason) { c, id in
             try c.execute(JobStatements.hold(runID: id))
         }
     }
 
     /// Releases a paused run's jobs, and gives its failed jobs a fresh set of attempts.
     public func resume(_ name: String) throws {
-        try change(name, from: ["paused"], to: "active", reason: nil) { c, id in
+        try change(name, from: [.paused], to: .active, reason: nil) { c, id in
             try c.execute(JobStatements.retryFailed(runID: id))
             try c.execute(JobStatements.unhold(runID: id))
             try c.execute(JobStatements.notify)
@@ -116,21 +118,20 @@ public struct Runs {
 
     /// Cancels the run: its unfinished jobs are cancelled and running jobs' completions will be rejected.
     public func cancel(_ name: String) throws {
-        try change(name, from: ["active", "paused"], to: "cancelled", reason: "cancelled by the user") { c, id in
+        try change(name, from: [.active, .paused], to: .cancelled, reason: "cancelled by the user") { c, id in
             try c.execute(JobStatements.cancel(runID: id))
         }
     }
 
     /// Moves run `name` from one of `from` to `to` under its row lock, then applies `jobs` to its jobs, in one
     /// transaction; a run in another state is an error that changes nothing.
-    private func change(_ name: String, from: [String], to: String, reason: String?,
+    private func change(_ name: String, from: [RunState], to: RunState, reason: String?,
                         jobs: (Connection, Int64) throws -> Void) throws {
         let id = try find(name).id
         try connection.transaction { c in
             let state = try c.execute(RunStatements.lock(id)).rows.first?.string("state") ?? "gone"
-            guard try c.execute(RunStatements.transition(id: id, from: from.joined(separator: ","), to: to,
-                                                         reason: reason)).affectedRows == 1 else {
-                throw PipelineError.invalid("run \(name) is \(state), not \(from.joined(separator: " or "))")
+            guard try c.execute(RunStatements.transition(id: id, from: from, to: to, reason: reason)).affectedRows == 1 else {
+                throw PipelineError.invalid("run \(name) is \(state), not \(from.map(\.rawValue).joined(separator: " or "))")
             }
             try jobs(c, id)
         }

@@ -35,7 +35,7 @@ struct StageGraphWriter {
 
     /// Marks the run completed (it was active or paused).
     func finishRun() throws {
-        try connection.execute(RunStatements.transition(id: run.id, from: "active,paused", to: "completed", reason: nil))
+        try connection.execute(RunStatements.transition(id: run.id, from: [.active, .paused], to: .completed, reason: nil))
     }
 
     func enqueue(_ stage: PipelineStage, step: Int, shard: Int = 0, held: Bool) throws {

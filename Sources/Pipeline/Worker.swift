@@ -127,7 +127,7 @@ public final class Worker {
     /// do not count.
     static func idle(_ c: Connection) throws -> Bool {
         let counts = try JobQueue(connection: c).counts()
-        return (counts["available"] ?? 0) + (counts["running"] ?? 0) == 0
+        return (counts[.available] ?? 0) + (counts[.running] ?? 0) == 0
     }
 
     /// Longest statement on the worker's connection, in seconds (the largest checkpoint write included).
@@ -194,8 +194,8 @@ public final class Worker {
             // Loading the run (state, version; config and prompt sets when not cached) counts with the queue.
             let run = try clock.measure { try RunContext.load(c, id: job.runID, cache: runs) }
             let threads = stage == .train ? run.config.model.threads : (options.threads ?? run.config.model.threads)
-            let env = StageEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads, clock: clock)
-            let output = try StageJobs.run(stage, env)
+            let env = JobEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads, clock: clock)
+            let output = try JobDispatch.run(stage, env)
             let computed = Date().timeIntervalSince(start) - (clock.seconds - claimed)
             if options.debugStageDelay > 0 { Thread.sleep(forTimeInterval: options.debugStageDelay) }
             // A lease the heartbeat already found lost (or the time limit handed back): the fenced commit would
@@ -207,7 +207,7 @@ public final class Worker {
                 guard let row = try c.execute(RunStatements.share(job.runID)).single() else {
                     throw PipelineError.invalid("run \(job.runID) was deleted")
                 }
-                try output.write(c, try row.string("state") == "paused")
+                try output.write(c, try row.string("state") == RunState.paused.rawValue)
                 written = Date().timeIntervalSince(writing) - (clock.seconds - queued)
                 try clock.measure { try JobQueue(connection: c).complete(job) }
                 for (name, value) in [("seconds.\(job.stage)", computed), ("seconds.write", written),
@@ -231,12 +231,12 @@ public final class Worker {
             let message = "\(error)"
             do {
                 // The failure and, when it is for good, the run's pause commit together (audit M2).
-                var state = ""
+                var state = JobState.failed
                 try c.transaction { c in
                     _ = try c.execute(RunStatements.lock(job.runID))
                     state = try JobQueue(connection: c).fail(job, error: message, retryBaseSeconds: options.retryBaseSeconds,
                                                              permanent: permanent).state
-                    if state == "failed" {
+                    if state == .failed {
                         try pause(c, runID: job.runID, reason: "\(job.stage) step \(job.step) shard \(job.shard) failed: \(message)")
                     }
                 }
@@ -264,7 +264,7 @@ public final class Worker {
     /// Pauses a run (if active) with the reason a job failed for good, inside the caller's transaction, which has
     /// locked the run row.
     func pause(_ c: Connection, runID: Int64, reason: String) throws {
-        if try c.execute(RunStatements.transition(id: runID, from: "active", to: "paused", reason: reason)).affectedRows == 1 {
+        if try c.execute(RunStatements.transition(id: runID, from: [.active], to: .paused, reason: reason)).affectedRows == 1 {
             try c.execute(JobStatements.hold(runID: runID))
             logger.error("run paused: \(reason)", metadata: ["run": "\(runID)"])
         }

@@ -25,6 +25,12 @@ public enum SceneLayoutSampler {
                     return layout
                 }
             }
+            // Rejection of whole layouts failed (four objects drawn at once rarely all fit): place the objects one
+            // by one at the smallest radius, each with its own retries. Only scenes that failed above get here, so
+            // every layout drawn before is unchanged.
+            for _ in 0..<maxAttempts {
+                if let layout = placeOneByOne(clauses, relation: relation, stream: &stream) { return layout }
+            }
             throw PromptError(.impossibleScene,
                               "could not place \(PromptWriter.prompt(for: spec)) on a \(World.canvas)px canvas")
         }
@@ -43,6 +49,29 @@ public enum SceneLayoutSampler {
                                              radius: r)
                 guard placed.allSatisfy({ separated($0, candidate) }) else { return nil }
                 placed.append(candidate)
+            }
+        }
+        if let relation, !holds(relation, first: placed[0], second: placed[1]) { return nil }
+        return SceneLayout(objects: placed)
+    }
+
+    /// Objects placed in turn at the smallest radius, each position redrawn until it fits (nil when one does not
+    /// fit in 200 draws, or the relation does not hold).
+    private static func placeOneByOne(_ clauses: [ObjectClause], relation: SpatialRelation?,
+                                      stream: inout RandomStream) -> SceneLayout? {
+        var placed: [PlacedObject] = []
+        let r = World.radii.lowerBound, lo = r + World.edgeMargin, hi = World.canvas - r - World.edgeMargin
+        for clause in clauses {
+            for _ in 0..<clause.count {
+                let color = clause.color ?? stream.element(of: PaletteColor.allCases)
+                var fitted: PlacedObject?
+                for _ in 0..<200 {
+                    let candidate = PlacedObject(shape: clause.shape, color: color, centerX: stream.int(in: lo...hi),
+                                                 centerY: stream.int(in: lo...hi), radius: r)
+                    if placed.allSatisfy({ separated($0, candidate) }) { fitted = candidate; break }
+                }
+                guard let fitted else { return nil }
+                placed.append(fitted)
             }
         }
         if let relation, !holds(relation, first: placed[0], second: placed[1]) { return nil }

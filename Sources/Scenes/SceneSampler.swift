@@ -16,9 +16,13 @@ public enum SceneSampler {
     public static func sample(seed: UInt64, index: Int, size: Int = World.canvas,
                               mix: CategoryMix = .standard) -> SceneSample {
         var stream = RandomStream(key: StreamKey(seed: seed, domain: "pretrain-scene").child(index))
-        let spec = randomSpec(stream: &stream, mix: mix)
-        // Random specs are valid by construction; placement of ≤ 4 objects always succeeds.
-        return try! render(spec, stream: &stream, size: size)
+        while true {
+            // Random specs are valid by construction, and ≤ 4 objects are placed one by one when whole layouts keep
+            // failing; should a scene still not fit, the next spec of the same stream is drawn (never a crash).
+            if let sample = try? render(randomSpec(stream: &stream, mix: mix), stream: &stream, size: size) {
+                return sample
+            }
+        }
     }
 
     /// Example number `index` of a fine-tuning stream over fixed scenes: a uniformly drawn spec of `specs`, drawn

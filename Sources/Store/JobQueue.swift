@@ -58,7 +58,7 @@ public struct ClaimedJob: Sendable, Equatable {
 public struct RequeuedJob: Sendable, Equatable {
     public let id: Int64
     public let runID: Int64
-    public let state: String
+    public let state: JobState
     public let attempt: Int
 }
 
@@ -136,10 +136,12 @@ public struct JobQueue {
     }
 
     /// Job counts by state, for one run or all.
-    public func counts(runID: Int64? = nil) throws -> [String: Int] {
-        var out: [String: Int] = [:]
+    public func counts(runID: Int64? = nil) throws -> [JobState: Int] {
+        var out: [JobState: Int] = [:]
         for row in try connection.execute(JobStatements.counts(runID: runID)).rows {
-            out[try row.string("state")] = try row.int("n")
+            let name = try row.string("state")
+            guard let state = JobState(rawValue: name) else { throw StoreError.decoding("unknown job state \"\(name)\"") }
+            out[state] = try row.int("n")
         }
         return out
     }
@@ -163,7 +165,9 @@ extension RequeuedJob {
     init(row: Row) throws {
         id = Int64(try row.int("id"))
         runID = Int64(try row.int("run_id"))
-        state = try row.string("state")
+        let name = try row.string("state")
+        guard let state = JobState(rawValue: name) else { throw StoreError.decoding("unknown job state \"\(name)\"") }
+        self.state = state
         attempt = try row.int("attempt")
     }
 }

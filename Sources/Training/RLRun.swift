@@ -73,16 +73,16 @@ public final class RLRun {
             return try body()
         }
         let plan = try timed(\.plan) { try PlanStage.run(step: k, config: config, trainSet: trainSet) }
-        var samples: [RolloutSample] = []
+        var trajectories: [RolloutTrajectory] = []
         var scores: [SampleScore] = []
         for shard in plan.shards {
             let part = try timed(\.rollout) { try RolloutStage.run(policy: state.model, shard: shard, step: k, config: config) }
-            scores += try timed(\.score) { try ScoreStage.run(samples: part, rewards: rewards) }
-            samples += part
+            scores += try timed(\.score) { try ScoreStage.run(images: part.map(\.rewardInput), rewards: rewards) }
+            trajectories += part.map(\.trajectory)
         }
         let advantages = try timed(\.advantage) { try AdvantageStage.run(scores: scores, config: config) }
         let metrics = try timed(\.train) {
-            try TrainStage.run(state: state, reference: reference, samples: samples, advantages: advantages.advantages,
+            try TrainStage.run(state: state, reference: reference, samples: trajectories, advantages: advantages.advantages,
                                step: k, config: config)
         }
         state.completedSteps = k + 1

@@ -48,8 +48,7 @@ public struct RunConfig: Sendable, Equatable {
 
     /// The training rollouts' sampler.
     public struct SamplerSection: Sendable, Equatable {
-        /// cps, flow-sde or dance-sde.
-        public var kind = "cps"
+        public var kind = RolloutSamplerName.cps
         /// η for cps and dance-sde, a for flow-sde (0.4: the tuned CPS level of docs/grpo.md).
         public var noise = 0.4
         public var steps = 10
@@ -152,69 +151,36 @@ public struct RewardWeight: Sendable, Equatable {
 }
 
 extension RunConfig {
-    /// Checks every field; the error names the first field out of range.
+    /// Checks every field against its range in `RunConfig.fields` (in table order), then the rules that tie fields
+    /// together; the error names the first field at fault.
     public func validate() throws {
         func check(_ ok: Bool, _ field: String, _ message: @autoclosure () -> String) throws {
             if !ok { throw ConfigError(field: field, message()) }
         }
-        func positive(_ x: Double, _ field: String) throws {
-            try check(x.isFinite && x > 0, field, "must be a positive number, got \(x)")
+        for f in RunConfig.fields {
+            if f.path == "sampler.noise" {
+                // The range depends on the sampler: its own check says which.
+                do { _ = try SamplerKind(name: sampler.kind.rawValue, noise: sampler.noise) } catch let e as SamplingError {
+                    throw ConfigError(field: f.path, e.message)
+                }
+            } else if f.path == "rewards" {
+                try check(!rewards.isEmpty, "rewards", "must name at least one reward")
+                var seen = Set<String>()
+                for r in rewards {
+                    try check(RewardRegistry.names.contains(r.name), "rewards.\(r.name)",
+                              "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", "))")
+                    try check(seen.insert(r.name).inserted, "rewards.\(r.name)", "given twice")
+                    try check(r.weight.isFinite && r.weight != 0, "rewards.\(r.name)",
+                              "weight must be a finite nonzero number, got \(r.weight)")
+                }
+            } else if f.path == "name" {
+                try check(f.holds?(self) ?? true, "name",
+                          "must be 1–200 printable characters without '/' (and not . or ..), got \"\(name)\"")
+            } else if let holds = f.holds, !holds(self) {
+                throw f.rangeError(self)
+            }
         }
-        // Any printable text that can also name a folder (runs/<name>): no '/', no control characters, not . or ..
-        try check(!name.isEmpty && name.count <= 200 && name != "." && name != ".." && !name.contains("/")
-                  && !name.unicodeScalars.contains { $0.properties.generalCategory == .control },
-                  "name", "must be 1–200 printable characters without '/' (and not . or ..), got \"\(name)\"")
-        try check((1...100_000).contains(steps), "steps", "must be in 1…100000, got \(steps)")
-        try check(!model.base.isEmpty, "model.base", "must name a checkpoint")
-        try check((1...64).contains(model.threads), "model.threads", "must be in 1…64, got \(model.threads)")
-        try check(!prompts.train.isEmpty, "prompts.train", "must name a prompt file")
-        try check(!prompts.eval.isEmpty, "prompts.eval", "must name a prompt file")
-
-        try check(["cps", "flow-sde", "dance-sde"].contains(sampler.kind), "sampler.kind",
-                  "must be cps, flow-sde or dance-sde (training needs a stochastic sampler), got \"\(sampler.kind)\"")
-        do { _ = try SamplerKind(name: sampler.kind, noise: sampler.noise) } catch let e as SamplingError {
-            throw ConfigError(field: "sampler.noise", e.message)
-        }
-        try check((1...100).contains(sampler.steps), "sampler.steps", "must be in 1…100, got \(sampler.steps)")
-        try positive(sampler.shift, "sampler.shift")
-        try check(sampler.guidance.isFinite && sampler.guidance >= 1 && sampler.guidance <= 20, "sampler.guidance",
-                  "must be in [1, 20], got \(sampler.guidance)")
-        if let w = sampler.sdeWindow {
-            try check(!w.isEmpty && w.lowerBound >= 0 && w.upperBound <= sampler.steps, "sampler.sde_window",
-                      "must be [start, end) with 0 ≤ start < end ≤ sampler.steps (\(sampler.steps)), got [\(w.lowerBound), \(w.upperBound))")
-        }
-
-        try check((2...256).contains(group.size), "group.size", "must be in 2…256 (a group needs two samples), got \(group.size)")
-        try check((1...4096).contains(group.promptsPerStep), "group.prompts_per_step", "must be in 1…4096, got \(group.promptsPerStep)")
-        try check(group.promptsPerShard >= 1 && group.promptsPerShard <= group.promptsPerStep, "group.prompts_per_shard",
-                  "must be in 1…group.prompts_per_step (\(group.promptsPerStep)), got \(group.promptsPerShard)")
-
-        try check(!rewards.isEmpty, "rewards", "must name at least one reward")
-        var seen = Set<String>()
-        for r in rewards {
-            try check(RewardRegistry.names.contains(r.name), "rewards.\(r.name)",
-                      "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", "))")
-            try check(seen.insert(r.name).inserted, "rewards.\(r.name)", "given twice")
-            try check(r.weight.isFinite && r.weight != 0, "rewards.\(r.name)", "weight must be a finite nonzero number, got \(r.weight)")
-        }
-
-        try positive(advantage.clip, "advantage.clip")
-
-        try check(train.lr.isFinite && train.lr > 0 && train.lr <= 1, "train.lr", "must be in (0, 1], got \(train.lr)")
-        try check(train.warmupSteps >= 0 && train.warmupSteps <= steps, "train.warmup_steps",
-                  "must be in 0…steps (\(steps)), got \(train.warmupSteps)")
-        try check(train.minLR.isFinite && train.minLR >= 0 && train.minLR <= train.lr, "train.min_lr",
-                  "must be in [0, train.lr], got \(train.minLR)")
-        try check(train.weightDecay.isFinite && train.weightDecay >= 0 && train.weightDecay < 1, "train.weight_decay",
-                  "must be in [0, 1), got \(train.weightDecay)")
-        try positive(train.gradClip, "train.grad_clip")
-        try check(train.clipRange.isFinite && train.clipRange > 0 && train.clipRange < 1, "train.clip_range",
-                  "must be in (0, 1), got \(train.clipRange)")
-        try check(train.beta.isFinite && train.beta >= 0, "train.beta", "must be a number ≥ 0, got \(train.beta)")
-        try check(train.miniBatches >= 1 && train.miniBatches <= group.promptsPerStep * group.size, "train.mini_batches",
-                  "must be in 1…samples per step (\(group.promptsPerStep * group.size)), got \(train.miniBatches)")
-        try check(train.timestepFraction.isFinite && train.timestepFraction > 0 && train.timestepFraction <= 1,
-                  "train.timestep_fraction", "must be in (0, 1], got \(train.timestepFraction)")
+        // Rules across fields.
         if train.timesteps == .random {
             try check(sampler.steps >= 2 && Int(Double(sampler.steps - 1) * train.timestepFraction) >= 1,
                       "train.timestep_fraction", "trains no step: ⌊(sampler.steps − 1)·fraction⌋ is 0")
@@ -229,23 +195,12 @@ extension RunConfig {
         try check(train.cfg || sampler.guidance == 1, "train.cfg",
                   "must be true when sampler.guidance is \(sampler.guidance): the rollout log-probs are of the guided velocity")
         try check(!train.cfg || sampler.guidance != 1, "train.cfg", "is true but sampler.guidance is 1 (no guidance to train through)")
-
-        try check(ema.decay.isFinite && ema.decay > 0 && ema.decay < 1, "ema.decay", "must be in (0, 1), got \(ema.decay)")
-        try check(ema.every >= 1, "ema.every", "must be at least 1, got \(ema.every)")
-
-        try check(eval.every >= 0, "eval.every", "must be ≥ 0, got \(eval.every)")
-        try check((1...1000).contains(eval.steps), "eval.steps", "must be in 1…1000, got \(eval.steps)")
         try check(eval.steps >= sampler.steps, "eval.steps", "must be at least sampler.steps (\(sampler.steps)), got \(eval.steps)")
-        try positive(eval.shift, "eval.shift")
-        try check(eval.guidance.isFinite && eval.guidance >= 1 && eval.guidance <= 20, "eval.guidance",
-                  "must be in [1, 20], got \(eval.guidance)")
-        try check(eval.promptStride >= 1, "eval.prompt_stride", "must be at least 1, got \(eval.promptStride)")
-        try check(checkpointEvery >= 0, "checkpoint_every", "must be ≥ 0, got \(checkpointEvery)")
     }
 
     /// The rollouts' sampler.
     public func samplerConfig() throws -> SamplerConfig {
-        try SamplerConfig(kind: SamplerKind(name: sampler.kind, noise: sampler.noise),
+        try SamplerConfig(kind: SamplerKind(name: sampler.kind.rawValue, noise: sampler.noise),
                           grid: TimeGrid(sampler.grid, steps: sampler.steps, shift: sampler.shift),
                           logProbForm: sampler.logProb, sdeWindow: sampler.sdeWindow,
                           sharedInitialNoise: sampler.sharedInitialNoise)

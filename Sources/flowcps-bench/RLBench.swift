@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Model
-import Pipeline
 import Scenes
 import Training
 
@@ -75,7 +74,7 @@ extension Bench {
                 return
             }
             print(String(format: "%@: %d prompts × %d, %@ %d steps, %d threads; mean of %d steps",
-                         c.name, c.group.promptsPerStep, c.group.size, c.sampler.kind, c.sampler.steps, c.model.threads, steps))
+                         c.name, c.group.promptsPerStep, c.group.size, c.sampler.kind.rawValue, c.sampler.steps, c.model.threads, steps))
             print(String(format: "seconds per RL step %.2f: plan %.3f, rollout %.2f, score %.3f, advantage %.4f, train %.2f",
                          times.total / n, times.plan / n, times.rollout / n, times.score / n, times.advantage / n, times.train / n))
             print(String(format: "per step: %.0f model evaluations in the rollout, %.0f trained (sample, timestep) terms",

@@ -21,7 +21,17 @@ struct FlowCPS: ParsableCommand {
         1 any other failure.
         """,
         version: "0.1.0",
-        subcommands: [Render.self, Score.self, Detect.self, NoiseLevel.self, ModelTool.self, Pretrain.self, Finetune.self, Sample.self, Evaluate.self, PlotLoss.self, Plot.self, Prompts.self, RL.self, DB.self, RunCommand.self, ReportCommand.self, ScheduleCommand.self, WorkerCommand.self]
+        groupedSubcommands: [
+            CommandGroup(name: "Pipeline", subcommands: [RunCommand.self, WorkerCommand.self,
+                                                                       ScheduleCommand.self, DB.self]),
+            CommandGroup(name: "In one process, and results", subcommands: [RL.self, ReportCommand.self,
+                                                                                         Plot.self]),
+            CommandGroup(name: "Models", subcommands: [Pretrain.self, Finetune.self, Sample.self,
+                                                                                Evaluate.self, ModelTool.self,
+                                                                                PlotLoss.self]),
+            CommandGroup(name: "Shapes world and rewards", subcommands: [Prompts.self, Render.self, Score.self,
+                                                                                 Detect.self, NoiseLevel.self]),
+        ]
     )
 
     /// Parses, runs, and maps failures to exit codes: usage and input errors print one line and exit 2.

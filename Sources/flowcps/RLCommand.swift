@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import Model
-import Pipeline
 import Scenes
 import Training
 

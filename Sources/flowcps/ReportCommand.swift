@@ -37,6 +37,9 @@ struct ReportCommand: ParsableCommand {
         let folder = out ?? (names.count == 1 ? (Self.isFolder(names[0]) ? names[0] + "/report" : "runs/\(names[0])/report")
                                               : "runs/compare-" + labels.joined(separator: "-"))
         do {
+            if let path = names.first(where: { $0.contains("/") && !Self.isFolder($0) }) {
+                throw ReportError("\(path) is not a run folder (it holds no metrics.csv)")
+            }
             let connection = names.allSatisfy(Self.isFolder) ? nil : try DB.connect()
             let runs = try zip(names, labels).map { name, label -> RunReportData in
                 guard let connection, !Self.isFolder(name) else { return try Self.load(folder: name, label: label) }
@@ -44,7 +47,7 @@ struct ReportCommand: ParsableCommand {
             }
             print("report: \(try ReportWriter.write(runs: runs, to: folder))")
         } catch let e as ReportError {
-            throw ValidationError(e.description)
+            throw InputError(e.description)
         }
     }
 

@@ -62,7 +62,7 @@ struct RunCommand: ParsableCommand {
             let r = try Runs(connection: c).find(name)
             print("\(r.name): \(r.state), step \(r.version)/\(r.steps)" + (r.reason.map { " — \($0)" } ?? ""))
             let counts = try JobQueue(connection: c).counts(runID: r.id)
-            print("jobs: " + ["running", "available", "pending", "completed", "failed", "cancelled"]
+            print("jobs: " + ([.running, .available, .pending, .completed, .failed, .cancelled] as [JobState])
                 .compactMap { s in counts[s].map { "\(s) \($0)" } }.joined(separator: ", "))
             for m in try c.execute(MetricStatements.latest(runID: r.id)).rows {
                 let v = try m.double("value")
@@ -87,11 +87,11 @@ struct RunCommand: ParsableCommand {
             if !p.isFinished, let left = p.secondsLeft { line += "  ETA \(ProgressLine.duration(left))" }
             line += "  \(p.run.state)"
             if !p.running.isEmpty { line += "  running: " + p.running.joined(separator: ", ") }
-            line += "  queue: \(p.counts["available"] ?? 0) ready, \(p.counts["running"] ?? 0) running"
-            if let held = p.counts["pending"], held > 0 { line += ", \(held) held" }
+            line += "  queue: \(p.counts[.available] ?? 0) ready, \(p.counts[.running] ?? 0) running"
+            if let held = p.counts[.pending], held > 0 { line += ", \(held) held" }
             if let r = p.reward { line += String(format: "  reward %.3f@%d", r.value, r.step) }
             if let e = p.eval { line += String(format: "  eval %.3f@%d", e.value, e.step) }
-            if p.run.state == "paused", let reason = p.run.reason { line += "  (\(reason))" }
+            if p.run.state == .paused, let reason = p.run.reason { line += "  (\(reason))" }
             if terminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else if line != last {
@@ -126,7 +126,7 @@ struct RunCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a run's rollout and eval images (PNG), rewards.csv, metrics.csv and its config.")
+            abstract: "Write a run as a folder: config, metrics.csv, eval.csv and images, checkpoints, samples.csv, curves.csv.")
         @Argument(help: "Run name.") var name: String
         @Option(help: "Output folder (default: runs/<name>/export).") var out: String?
         @Flag(help: "Skip the images (CSV files and config only).") var noImages = false

@@ -65,26 +65,16 @@ struct CLITests {
         let dir = try CLI.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let offline = ["FLOWCPS_DATABASE_URL": "postgresql:///nonexistent?host=/nonexistent"]
-        func commands(_ path: [String]) throws -> [[String]] {
-            let help = try CLI.run(path + ["--help"]).stdout
-            guard let section = help.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { return [path] }
-            // Rows of the list: two spaces, a lower-case name, then two or more spaces or the line's end.
-            let names = section.split(separator: "\n").compactMap { line -> String? in
-                guard let m = line.wholeMatch(of: /\ \ ([a-z][a-z0-9-]*)(\s{2,}.*)?/), m.output.1 != "help" else { return nil }
-                return String(m.output.1)
-            }
-            guard path.count < 3 else { return [path] }
-            return try names.flatMap { try commands(path + [$0]) }
-        }
         var checked = 0
-        for command in try commands([]) {
+        for command in try CLI.commandPaths() {
             let help = try CLI.run(command + ["--help"]).stdout
             let options = Set(help.matches(of: /--([a-z0-9-]+) <[a-z0-9-]+>/).map { String($0.output.1) })
             for option in options.sorted() {
-                let probe = try CLI.run(command + ["--\(option)", "abc"], cwd: dir, environment: offline)
+                // A numeric option refuses "abc" while parsing; any other may start the command: cut it short.
+                let probe = try CLI.run(command + ["--\(option)", "abc"], cwd: dir, environment: offline, timeout: 5)
                 guard probe.stderr.contains("invalid for") else { continue }  // not a number
                 for value in ["nan", "inf", "-inf"] {
-                    let r = try CLI.run(command + ["--\(option)", value], cwd: dir, environment: offline)
+                    let r = try CLI.run(command + ["--\(option)", value], cwd: dir, environment: offline, timeout: 30)
                     #expect(r.status == 2, "\(command.joined(separator: " ")) --\(option) \(value): status \(r.status)")
                     #expect(r.stderr.split(separator: "\n").count <= 3, "\(command) --\(option) \(value): \(r.stderr)")
                     checked += 1
@@ -111,16 +101,32 @@ struct CLITests {
         #expect(try CLI.run(["no-such-command"]).status == 2)
     }
 
-    @Test func helpDocumentsEverySubcommand() throws {
-        let r = try CLI.run(["--help"])
-        #expect(r.status == 0)
-        for sub in ["render", "score", "detect", "noise-level", "prompts"] { #expect(r.stdout.contains(sub)) }
-        let p = try CLI.run(["prompts", "--help"])
-        for sub in ["generate", "check", "parse"] { #expect(p.stdout.contains(sub)) }
-        for sub in [["render"], ["score"], ["detect"], ["noise-level"], ["prompts", "generate"], ["prompts", "check"], ["prompts", "parse"]] {
-            let h = try CLI.run(sub + ["--help"])
-            #expect(h.status == 0 && h.stdout.contains("OVERVIEW"), "\(sub) --help")
+    /// Every command (all of them, found by walking `--help`) has an overview and a row in docs/cli.md, and
+    /// docs/cli.md names no command that does not exist.
+    @Test func everyCommandIsDocumented() throws {
+        let root = try CLI.run(["--help"])
+        #expect(root.status == 0)
+        for group in ["PIPELINE SUBCOMMANDS:", "MODELS SUBCOMMANDS:"] { #expect(root.stdout.contains(group)) }
+        let paths = try CLI.commandPaths()
+        #expect(paths.count >= 30, "\(paths)")
+        let doc = try String(contentsOfFile: PipelineCluster.repository + "/docs/cli.md", encoding: .utf8)
+        for path in paths {
+            let h = try CLI.run(path + ["--help"])
+            let overview = h.stdout.split(separator: "\n").first ?? ""
+            #expect(h.status == 0 && overview.hasPrefix("OVERVIEW: ") && overview.count > 20, "\(path) --help")
+            #expect(doc.contains("`flowcps \(path.joined(separator: " "))"), "docs/cli.md has no row for \(path)")
         }
+        let known = Set(paths.map { $0.joined(separator: " ") })
+        for m in doc.matches(of: /^\| `flowcps ([a-z -]+?)(?: [A-Z\[-].*)?`/.anchorsMatchLineEndings()) {
+            #expect(known.contains(String(m.output.1)), "docs/cli.md names \(m.output.1), which is not a command")
+        }
+    }
+
+    @Test func anUnknownRunIsOneLine() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try CLI.run(["report", dir + "/nowhere"])
+        #expect(r.status == 2 && r.stderr == "error: \(dir)/nowhere is not a run folder (it holds no metrics.csv)\n", "\(r.stderr)")
     }
 
     @Test func promptsGenerateWritesDisjointSets() throws {

@@ -65,7 +65,7 @@ private func error(_ yaml: String) -> ConfigError? {
         #expect(c.name == "cps-search.1" && c.seed == 42 && c.steps == 50 && c.checkpointEvery == 10)
         #expect(c.model.base == "models/x.safetensors" && c.model.threads == 1)
         #expect(c.prompts.train == "a.txt" && c.prompts.eval == "b.txt")
-        #expect(c.sampler.kind == "flow-sde" && c.sampler.noise == 0.8 && c.sampler.steps == 8 && c.sampler.grid == .linspace)
+        #expect(c.sampler.kind == .flowSDE && c.sampler.noise == 0.8 && c.sampler.steps == 8 && c.sampler.grid == .linspace)
         #expect(c.sampler.shift == 2.5 && c.sampler.guidance == 3 && c.sampler.logProb == .exact)
         #expect(c.sampler.sdeWindow == 1..<4 && c.sampler.sharedInitialNoise)
         #expect(c.group.size == 6 && c.group.promptsPerStep == 12 && c.group.promptsPerShard == 4)

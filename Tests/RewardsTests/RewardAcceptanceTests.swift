@@ -40,6 +40,7 @@ struct RewardAcceptanceTests {
     }
 
     @Test func wrongScenesNeverSatisfyTheirPrompt() throws {
+        #expect(Fixture.evalEntries.count >= 300, "the eval prompt set did not load")
         for (line, entry) in Fixture.evalEntries.enumerated() {
             let spec = try PromptParser.parse(entry.prompt)
             let wrong = RewardCheck.wrongSpec(for: spec, among: Fixture.evalEntries, line: line)

@@ -12,7 +12,7 @@ struct JobQueueTests {
         let first = try q.enqueue(JobSpec(runID: run, stage: "plan", step: 0))
         #expect(first != nil)
         #expect(try q.enqueue(JobSpec(runID: run, stage: "plan", step: 0)) == nil)
-        #expect(try q.counts(runID: run) == ["available": 1])
+        #expect(try q.counts(runID: run) == [.available: 1])
     }
 
     @Test func claimTakesTheHighestPriorityFirstAndOnlyTheStagesAsked() throws {
@@ -58,7 +58,7 @@ struct JobQueueTests {
         // Worker A claims with a lease that is already over; the reaper hands the job back; worker B claims it.
         let a = try #require(try q.claim(owner: "A", leaseSeconds: -1).first)
         let reaped = try q.reapExpired(retryBaseSeconds: 0)
-        #expect(reaped.map(\.state) == ["available"])
+        #expect(reaped.map(\.state) == [.available])
         Thread.sleep(forTimeInterval: 0.01)
         let b = try #require(try q.claim(owner: "B", leaseSeconds: 60).first)
         #expect(b.id == a.id && b.attempt == 2)
@@ -72,13 +72,13 @@ struct JobQueueTests {
         }
         #expect(throws: LeaseLost.self) { try q.heartbeat(a, leaseSeconds: 60) }
         #expect(try q.connection.execute("SELECT count(*) AS n FROM metrics").rows[0].int("n") == 0)
-        #expect(try q.counts(runID: run) == ["running": 1])
+        #expect(try q.counts(runID: run) == [.running: 1])
         // B's completion goes through.
         try q.connection.transaction { c in
             try c.execute("INSERT INTO metrics (run_id, step, name, value) VALUES (\(run), 0, 'b', 1)")
             try JobQueue(connection: c).complete(b)
         }
-        #expect(try q.counts(runID: run) == ["completed": 1])
+        #expect(try q.counts(runID: run) == [.completed: 1])
         #expect(throws: LeaseLost.self) { try q.complete(b) }
     }
 
@@ -89,7 +89,7 @@ struct JobQueueTests {
         try q.enqueue(JobSpec(runID: run, stage: "rollout", step: 0, maxAttempts: 2))
         let first = try #require(try q.claim(owner: "w", leaseSeconds: 60).first)
         let retried = try q.fail(first, error: "boom 1", retryBaseSeconds: 30)
-        #expect(retried.state == "available")
+        #expect(retried.state == .available)
         // Backed off by 30 s ± 10 %: not claimable now.
         #expect(try q.claim(owner: "w", leaseSeconds: 60).isEmpty)
         let wait = try q.connection.execute(
@@ -97,7 +97,7 @@ struct JobQueueTests {
         #expect(wait > 26 && wait < 34)
         try q.connection.execute("UPDATE jobs SET scheduled_at = now()")
         let second = try #require(try q.claim(owner: "w", leaseSeconds: 60).first)
-        #expect(try q.fail(second, error: "boom 2").state == "failed")
+        #expect(try q.fail(second, error: "boom 2").state == .failed)
         let errors = try q.connection.execute("SELECT errors::text AS e, finalized_at IS NOT NULL AS done FROM jobs").rows[0]
         #expect(try errors.string("e").contains("boom 1") && errors.string("e").contains("boom 2"))
         #expect(try errors.bool("done"))
@@ -115,8 +115,8 @@ struct JobQueueTests {
         Thread.sleep(forTimeInterval: 0.01)
         _ = try q.claim(owner: "dead", limit: 1, leaseSeconds: -1)
         let last = try q.reapExpired(retryBaseSeconds: 0)
-        #expect(last.map(\.state) == ["failed"] && last[0].attempt == 2)
-        #expect(try q.counts(runID: run) == ["failed": 1, "running": 1])
+        #expect(last.map(\.state) == [.failed] && last[0].attempt == 2)
+        #expect(try q.counts(runID: run) == [.failed: 1, .running: 1])
     }
 
     @Test func releaseHandsAJobBackWithoutCountingTheAttempt() throws {

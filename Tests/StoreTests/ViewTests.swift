@@ -45,7 +45,7 @@ struct ViewTests {
             }
             for (step, name, value) in [(0, "train.approx_kl", 0.001), (0, "train.clip_fraction", 0.1), (0, "train.grad_norm", 2.0),
                                         (0, "seconds.queue", 0.05), (0, "seconds.write", 1.0), (0, "seconds.rollout", 3.0)] {
-                try c.execute(MetricStatements.insert(runID: run, step: step, name: name, value: value))
+                try c.execute(MetricStatements.insert(runID: run, step: step, rows: [(name, value)]))
             }
             // Step 0's jobs: plan enqueued at t, train finished at t + 10 s; one retried rollout; one job waiting.
             let t = "2026-01-01 00:00:00+00"

@@ -29,11 +29,11 @@ private func tempPath(_ name: String) -> String {
 
     /// Flow-GRPO's debugging rule: before any update the training pass recomputes exactly the rollout's log-probs,
     /// even though it batches the samples differently (mini-batches, per timestep, both CFG branches).
-    @Test(arguments: ["cps", "flow-sde", "dance-sde"], [1.0, 3.0])
-    func onPolicyEveryRatioIsOne(kind: String, guidance: Double) throws {
+    @Test(arguments: RolloutSamplerName.allCases, [1.0, 3.0])
+    func onPolicyEveryRatioIsOne(kind: RolloutSamplerName, guidance: Double) throws {
         var config = loopConfig()
         config.sampler.kind = kind
-        config.sampler.noise = kind == "dance-sde" ? 0.3 : 0.7
+        config.sampler.noise = kind == .danceSDE ? 0.3 : 0.7
         config.sampler.guidance = guidance
         config.train.cfg = guidance != 1
         config.train.beta = 0.04
@@ -92,7 +92,7 @@ private func tempPath(_ name: String) -> String {
         let model = try loopModel()
         let state = try PolicyState(base: model, config: config)
         let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
-        let samples = try RolloutStage.run(policy: state.model, shard: plan.shards[0], step: 0, config: config)
+        let samples = try RolloutStage.run(policy: state.model, shard: plan.shards[0], step: 0, config: config).map(\.trajectory)
         let none = try TrainStage.run(state: state, reference: nil, samples: samples,
                                       advantages: [Double](repeating: 0, count: samples.count), step: 0, config: config)
         #expect(none.trainedSamples == 0 && none.skippedSamples == samples.count && state.adam.step == 0)
@@ -116,7 +116,7 @@ private func tempPath(_ name: String) -> String {
         let model = try loopModel()
         let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
         let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config)
-        let members = Array(samples[0..<3])
+        let members = Array(samples[0..<3]).map(\.trajectory)
         let advantages = [0.7, -1.2, 0.4]
         let sampler = try config.samplerConfig()
         var metrics = PolicyMetrics()

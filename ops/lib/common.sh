@@ -44,3 +44,17 @@ ensure_swift() {
     fi
     command -v swift >/dev/null 2>&1 || die "no Swift toolchain found (expected /opt/swift/usr/bin/swift)"
 }
+
+# Builds in release mode: `build_release [PRODUCT] [swift build options…]` (no product: every product). The log goes
+# to .build/build-<product>.log; on failure its tail is shown and the script stops.
+build_release() {
+    local product=${1:-all} log
+    [ $# -gt 0 ] && shift
+    ensure_swift
+    mkdir -p "$FLOWCPS_ROOT/.build"
+    log="$FLOWCPS_ROOT/.build/build-$product.log"
+    local args=(-c release)
+    [ "$product" = all ] || args+=(--product "$product")
+    (cd "$FLOWCPS_ROOT" && swift build "${args[@]}" "$@") >"$log" 2>&1 \
+        || { tail -40 "$log" >&2; die "build failed (log: $log)"; }
+}

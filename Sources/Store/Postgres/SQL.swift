@@ -46,6 +46,18 @@ public struct SQL: Sendable, ExpressibleByStringInterpolation {
             text += "$\(binds.count)"
         }
 
+        /// Binds rows of values as a VALUES list, `($1, $2), ($3, $4)`: one statement writes many rows. Every row
+        /// must have the same number of values, and there must be at least one row.
+        public mutating func appendInterpolation(rows: [[SQLValue]]) {
+            precondition(!rows.isEmpty && rows.allSatisfy { $0.count == rows[0].count }, "a VALUES list of uneven rows")
+            text += rows.map { row in
+                "(" + row.map { v in
+                    binds.append(v)
+                    return "$\(binds.count)"
+                }.joined(separator: ", ") + ")"
+            }.joined(separator: ", ")
+        }
+
         /// Splices trusted text (a table or column name fixed in code) into the statement.
         public mutating func appendInterpolation(unsafe raw: String) {
             text += raw

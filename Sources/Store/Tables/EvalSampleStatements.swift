@@ -1,14 +1,5 @@
 /// Statements on `eval_samples`.
 public enum EvalSampleStatements {
-    public static func insert(runID: Int64, step: Int, line: Int, category: String, prompt: String, png: [UInt8],
-                              strict: Bool, rewardsJSON: String) -> SQL {
-        """
-        INSERT INTO eval_samples (run_id, step, line, category, prompt, png, strict, rewards)
-        VALUES (\(runID), \(step), \(line), \(category), \(prompt), \(png), \(strict), \(SQLValue.jsonb(rewardsJSON)))
-        ON CONFLICT DO NOTHING
-        """
-    }
-
     /// Per-category means of an eval step, summed in line order (independent of the shards' commit order).
     /// The scores of a step's eval images (line order), as the summary of an evaluation needs them.
     public static func scores(runID: Int64, step: Int) -> SQL {
@@ -29,6 +20,29 @@ extension EvalSampleStatements {
         """
         SELECT line, category, prompt, strict, rewards::text AS rewards, CASE WHEN \(images) THEN png END AS png
         FROM eval_samples WHERE run_id = \(runID) AND step = \(step) ORDER BY line
+        """
+    }
+}
+
+extension EvalSampleStatements {
+    /// One evaluation image of `insert(runID:step:rows:)`.
+    public struct NewEvalSample: Sendable {
+        public var line: Int, category: String, prompt: String, png: [UInt8], strict: Bool, rewardsJSON: String
+        public init(line: Int, category: String, prompt: String, png: [UInt8], strict: Bool, rewardsJSON: String) {
+            self.line = line; self.category = category; self.prompt = prompt; self.png = png; self.strict = strict
+            self.rewardsJSON = rewardsJSON
+        }
+    }
+
+    /// The images of an eval job in one statement.
+    public static func insert(runID: Int64, step: Int, rows: [NewEvalSample]) -> SQL {
+        """
+        INSERT INTO eval_samples (run_id, step, line, category, prompt, png, strict, rewards)
+        SELECT \(runID), \(step), v.line, v.category, v.prompt, v.png, v.strict, v.rewards
+        FROM (VALUES \(rows: rows.map { [.int(Int64($0.line)), .text($0.category), .text($0.prompt), .bytes($0.png),
+                                          .bool($0.strict), .jsonb($0.rewardsJSON)] }))
+             AS v (line, category, prompt, png, strict, rewards)
+        ON CONFLICT DO NOTHING
         """
     }
 }

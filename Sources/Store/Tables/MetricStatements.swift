@@ -1,12 +1,5 @@
 /// Statements on `metrics`.
 public enum MetricStatements {
-    public static func insert(runID: Int64, step: Int, name: String, value: Double) -> SQL {
-        """
-        INSERT INTO metrics (run_id, step, name, value) VALUES (\(runID), \(step), \(name), \(value))
-        ON CONFLICT DO NOTHING
-        """
-    }
-
     public static func forRun(runID: Int64, prefix: String) -> SQL {
         """
         SELECT step, name, value FROM metrics WHERE run_id = \(runID) AND starts_with(name, \(prefix))
@@ -38,5 +31,17 @@ extension MetricStatements {
 extension MetricStatements {
     public static func all(runID: Int64) -> SQL {
         "SELECT step, name, value FROM metrics WHERE run_id = \(runID) ORDER BY step, name"
+    }
+}
+
+extension MetricStatements {
+    /// Many metrics of one step in one statement: rows of (name, value).
+    public static func insert(runID: Int64, step: Int, rows: [(name: String, value: Double)]) -> SQL {
+        """
+        INSERT INTO metrics (run_id, step, name, value)
+        SELECT \(runID), \(step), v.name, v.value
+        FROM (VALUES \(rows: rows.map { [.text($0.name), .double($0.value)] })) AS v (name, value)
+        ON CONFLICT DO NOTHING
+        """
     }
 }

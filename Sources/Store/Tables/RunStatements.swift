@@ -40,11 +40,11 @@ public enum RunStatements {
     public static let list: SQL = "SELECT \(unsafe: columns) FROM runs ORDER BY id"
 
     /// Moves a run from one of `from` (comma-separated) to `to`; zero rows when it was in none of them.
-    public static func transition(id: Int64, from: String, to: String, reason: String?) -> SQL {
+    public static func transition(id: Int64, from: [RunState], to: RunState, reason: String?) -> SQL {
         """
-        UPDATE runs SET state = \(to), reason = \(reason), updated_at = now(),
-            finished_at = CASE WHEN \(to) IN ('completed', 'cancelled', 'failed') THEN now() END
-        WHERE id = \(id) AND state = ANY (string_to_array(\(from), ','))
+        UPDATE runs SET state = \(to.rawValue), reason = \(reason), updated_at = now(),
+            finished_at = CASE WHEN \(to.isFinished) THEN now() END
+        WHERE id = \(id) AND state = ANY (string_to_array(\(from.map(\.rawValue).joined(separator: ",")), ','))
         """
     }
 

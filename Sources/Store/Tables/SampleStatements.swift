@@ -1,14 +1,5 @@
 /// Statements on `samples`, one row per rollout image.
 public enum SampleStatements {
-    public static func insert(runID: Int64, step: Int, prompt: Int, sample: Int, line: Int, text: String, seed: UInt64,
-                              png: [UInt8]) -> SQL {
-        """
-        INSERT INTO samples (run_id, step, prompt_index, sample_index, line, prompt, seed, png)
-        VALUES (\(runID), \(step), \(prompt), \(sample), \(line), \(text), \(seed), \(png))
-        ON CONFLICT DO NOTHING
-        """
-    }
-
     /// The samples of one rollout shard (prompt indices comma-separated), with their PNGs.
     public static func forPrompts(runID: Int64, step: Int, prompts: String) -> SQL {
         """
@@ -24,20 +15,6 @@ public enum SampleStatements {
         """
         SELECT prompt_index, sample_index, reward FROM samples
         WHERE run_id = \(runID) AND step = \(step) ORDER BY prompt_index, sample_index
-        """
-    }
-
-    public static func setReward(runID: Int64, step: Int, prompt: Int, sample: Int, reward: Double) -> SQL {
-        """
-        UPDATE samples SET reward = \(reward)
-        WHERE run_id = \(runID) AND step = \(step) AND prompt_index = \(prompt) AND sample_index = \(sample)
-        """
-    }
-
-    public static func setAdvantage(runID: Int64, step: Int, prompt: Int, sample: Int, advantage: Double) -> SQL {
-        """
-        UPDATE samples SET advantage = \(advantage)
-        WHERE run_id = \(runID) AND step = \(step) AND prompt_index = \(prompt) AND sample_index = \(sample)
         """
     }
 
@@ -68,4 +45,40 @@ extension SampleStatements {
         ORDER BY s.prompt_index, s.sample_index
         """
     }
+}
+
+extension SampleStatements {
+    /// One rollout sample of `insert(runID:step:rows:)`.
+    public struct NewSample: Sendable {
+        public var prompt: Int, sample: Int, line: Int, text: String, seed: UInt64, png: [UInt8]
+        public init(prompt: Int, sample: Int, line: Int, text: String, seed: UInt64, png: [UInt8]) {
+            self.prompt = prompt; self.sample = sample; self.line = line; self.text = text; self.seed = seed; self.png = png
+        }
+    }
+
+    /// The samples of a rollout job in one statement.
+    public static func insert(runID: Int64, step: Int, rows: [NewSample]) -> SQL {
+        """
+        INSERT INTO samples (run_id, step, prompt_index, sample_index, line, prompt, seed, png)
+        SELECT \(runID), \(step), v.p, v.j, v.line, v.prompt, v.seed, v.png
+        FROM (VALUES \(rows: rows.map { [.int(Int64($0.prompt)), .int(Int64($0.sample)), .int(Int64($0.line)), .text($0.text),
+                                          $0.seed.sqlValue, .bytes($0.png)] }))
+             AS v (p, j, line, prompt, seed, png)
+        ON CONFLICT DO NOTHING
+        """
+    }
+
+    /// Sets one column (`reward` or `advantage`) of many samples of a step: rows of (prompt, sample, value).
+    public static func set(_ column: SampleValueColumn, runID: Int64, step: Int, rows: [(prompt: Int, sample: Int, value: Double)]) -> SQL {
+        """
+        UPDATE samples s SET \(unsafe: column.rawValue) = v.value
+        FROM (VALUES \(rows: rows.map { [.int(Int64($0.prompt)), .int(Int64($0.sample)), .double($0.value)] })) AS v (p, j, value)
+        WHERE s.run_id = \(runID) AND s.step = \(step) AND s.prompt_index = v.p AND s.sample_index = v.j
+        """
+    }
+}
+
+/// The per-sample numbers a stage sets on `samples`.
+public enum SampleValueColumn: String, Sendable {
+    case reward, advantage
 }

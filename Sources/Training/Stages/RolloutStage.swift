@@ -3,8 +3,39 @@ import Model
 import Sampling
 import Scenes
 
-/// One rollout sample as training needs it: the key (its seeds), the prompt, every state x_0 … x_N of the chain
-/// and the rollout policy's log-probability of each step (nil for deterministic steps).
+/// A rollout's image as the rewards see it: the key (its seeds), the prompt line and text, and the image.
+public struct RolloutImage: Sendable, Equatable {
+    public var key: SampleKey
+    public var line: Int
+    public var prompt: String
+    public var image: RGBImage
+
+    public init(key: SampleKey, line: Int, prompt: String, image: RGBImage) {
+        self.key = key
+        self.line = line
+        self.prompt = prompt
+        self.image = image
+    }
+}
+
+/// A rollout's chain as training needs it: the key, the prompt, every state x_0 … x_N and the rollout policy's
+/// log-probability of each step (nil for deterministic steps).
+public struct RolloutTrajectory: Sendable, Equatable {
+    public var key: SampleKey
+    public var prompt: String
+    /// N + 1 states (NHWC floats); the last is the image.
+    public var states: [[Float]]
+    public var logProbs: [Double?]
+
+    public init(key: SampleKey, prompt: String, states: [[Float]], logProbs: [Double?]) {
+        self.key = key
+        self.prompt = prompt
+        self.states = states
+        self.logProbs = logProbs
+    }
+}
+
+/// One rollout sample as the rollout stage makes it: both what the rewards see and what training needs.
 public struct RolloutSample: Sendable, Equatable {
     public var key: SampleKey
     public var line: Int
@@ -21,6 +52,14 @@ public struct RolloutSample: Sendable, Equatable {
         self.states = states
         self.logProbs = logProbs
         self.image = image
+    }
+
+    /// The part the rewards see.
+    public var rewardInput: RolloutImage { RolloutImage(key: key, line: line, prompt: prompt, image: image) }
+
+    /// The part training needs.
+    public var trajectory: RolloutTrajectory {
+        RolloutTrajectory(key: key, prompt: prompt, states: states, logProbs: logProbs)
     }
 }
 

@@ -27,8 +27,8 @@ public struct NamedValue: Sendable, Equatable, Hashable {
 
 /// Stage `score`: every sample's rewards by name and their weighted total.
 public enum ScoreStage {
-    public static func run(samples: [RolloutSample], rewards: WeightedRewards) throws -> [SampleScore] {
-        try samples.map { s in
+    public static func run(images: [RolloutImage], rewards: WeightedRewards) throws -> [SampleScore] {
+        try images.map { s in
             let c = try rewards.score(image: s.image, prompt: s.prompt)
             return SampleScore(key: s.key, total: c.total,
                                rewards: c.rewards.map { NamedValue(name: $0.name, value: $0.score.value) })

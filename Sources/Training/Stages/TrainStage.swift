@@ -24,7 +24,7 @@ public struct TrainMetrics: Sendable, Equatable {
 public enum TrainStage {
     /// Trains `state` on `samples` with `advantages` (aligned) at RL step `step`; `reference` is the frozen base,
     /// required when β > 0.
-    public static func run(state: PolicyState, reference: FlowUNet?, samples: [RolloutSample], advantages: [Double],
+    public static func run(state: PolicyState, reference: FlowUNet?, samples: [RolloutTrajectory], advantages: [Double],
                            step: Int, config: RunConfig) throws -> TrainMetrics {
         guard samples.count == advantages.count else {
             throw ConfigError(field: "train", "\(samples.count) samples but \(advantages.count) advantages")
@@ -90,7 +90,7 @@ public enum TrainStage {
 
     /// One forward/backward pass: the policy's velocity at stored state x_t of every member, the objective's
     /// gradient (× `scale`), back through the model (both CFG branches when training with guidance).
-    static func accumulate(timestep t: Int, members: [RolloutSample], advantages: [Double], scale: Double,
+    static func accumulate(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
                            model: FlowUNet, reference: FlowUNet?, sampler: SamplerConfig, config: RunConfig,
                            metrics: inout PolicyMetrics) throws {
         let transition = sampler.transition(at: t)

@@ -5,7 +5,7 @@ import Training
 /// `advantage` k: group-relative advantages of all the step's samples, the reward statistics as metrics (`RunMetrics.rewards`), then the
 /// train job.
 enum AdvantageJob {
-    static func run(_ env: StageEnvironment) throws -> StageOutput {
+    static func run(_ env: JobEnvironment) throws -> JobOutput {
         let rows = try env.connection.execute(SampleStatements.rewards(runID: env.run.id, step: env.step)).rows
         let expected = env.config.samplesPerStep
         guard rows.count == expected else {
@@ -35,14 +35,13 @@ enum AdvantageJob {
         }
         let result = try AdvantageStage.run(scores: scores, config: env.config)
         let batch = result.batch
-        return StageOutput { c, held in
-            for (key, a) in zip(result.keys, result.advantages) {
-                try c.execute(SampleStatements.setAdvantage(runID: env.run.id, step: env.step, prompt: key.prompt,
-                                                            sample: key.sample, advantage: a))
+        return JobOutput { c, held in
+            for batch in Array(zip(result.keys, result.advantages)).batches() {
+                try c.execute(SampleStatements.set(.advantage, runID: env.run.id, step: env.step,
+                                                   rows: batch.map { ($0.0.prompt, $0.0.sample, $0.1) }))
             }
-            for m in RunMetrics.rewards(batch, scores: scores) {
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: env.step, name: m.name, value: m.value))
-            }
+            try c.execute(MetricStatements.insert(runID: env.run.id, step: env.step,
+                                                  rows: RunMetrics.rewards(batch, scores: scores).map { ($0.name, $0.value) }))
             try env.graph(c).enqueue(.train, step: env.step, held: held)
         }
     }

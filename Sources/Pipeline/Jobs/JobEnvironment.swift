@@ -1,9 +1,9 @@
 import Store
 import Training
 
-/// What a stage job has to work with: a connection for its reads, its run, its claimed job, the worker's
+/// What a job has to work with: a connection for its reads, its run, its claimed job, the worker's
 /// checkpoint cache and thread count.
-struct StageEnvironment {
+struct JobEnvironment {
     let connection: Connection
     let run: RunContext
     let job: ClaimedJob
@@ -19,15 +19,15 @@ struct StageEnvironment {
     func graph(_ c: Connection) -> StageGraphWriter { StageGraphWriter(connection: c, run: run, clock: clock) }
 }
 
-/// A stage's results, written by `write` inside the transaction that completes the job; `held` says the run is
+/// A job's results, written by `write` inside the transaction that completes the job; `held` says the run is
 /// paused, so the jobs that follow are enqueued held.
-struct StageOutput {
+struct JobOutput {
     let write: (_ connection: Connection, _ held: Bool) throws -> Void
 }
 
-/// The stage functions the worker runs, by stage name.
-enum StageJobs {
-    static func run(_ stage: PipelineStage, _ env: StageEnvironment) throws -> StageOutput {
+/// The job of each pipeline stage (each wraps a stage function of Training/Stages over rows), by stage name.
+enum JobDispatch {
+    static func run(_ stage: PipelineStage, _ env: JobEnvironment) throws -> JobOutput {
         switch stage {
         case .plan: try PlanJob.run(env)
         case .rollout: try RolloutJob.run(env)
@@ -36,5 +36,13 @@ enum StageJobs {
         case .train: try TrainJob.run(env)
         case .eval: try EvalJob.run(env)
         }
+    }
+}
+
+extension Array {
+    /// The elements in consecutive batches of at most `size`: a job writes each table's rows in few statements,
+    /// each well under PostgreSQL's 65,535 parameters.
+    func batches(of size: Int = 1000) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
     }
 }

@@ -10,21 +10,22 @@ import Training
 /// by GenEval, every reward of the run and `noise`;
 /// the last shard writes the per-category accuracies as metrics and, after the final step, completes the run.
 enum EvalJob {
-    static func run(_ env: StageEnvironment) throws -> StageOutput {
+    static func run(_ env: JobEnvironment) throws -> JobOutput {
         let k = env.step, config = env.config
-        let kind = config.ema.enabled && k > 0 ? "eval" : "policy"
+        let kind: CheckpointKind = config.ema.enabled && k > 0 ? .eval : .policy
         let model = try env.cache.model(env.connection, run: env.run, step: k, kind: kind, threads: env.threads)
         let all = Array(env.run.evalEntries.enumerated())
         let lower = env.job.shard * evalShardSize, upper = min(all.count, lower + evalShardSize)
         guard lower < upper else { throw PipelineError.invalid("eval step \(k) has no shard \(env.job.shard)") }
         let images = try EvalStage.images(model: model, entries: Array(all[lower..<upper]), config: config)
         let rows = try images.map { ($0, try PNGCodec.encode($0.sample.image)) }
-        return StageOutput { c, _ in
-            for (e, png) in rows {
-                let s = e.sample
-                try c.execute(EvalSampleStatements.insert(runID: env.run.id, step: k, line: s.index,
-                                                          category: s.entry.category.rawValue, prompt: s.entry.prompt,
-                                                          png: png, strict: s.strict == 1, rewardsJSON: e.valuesJSON))
+        return JobOutput { c, _ in
+            for batch in rows.batches(of: 200) {
+                try c.execute(EvalSampleStatements.insert(runID: env.run.id, step: k, rows: batch.map { e, png in
+                    EvalSampleStatements.NewEvalSample(line: e.sample.index, category: e.sample.entry.category.rawValue,
+                                                       prompt: e.sample.entry.prompt, png: png, strict: e.sample.strict == 1,
+                                                       rewardsJSON: e.valuesJSON)
+                }))
             }
             let g = env.graph(c)
             guard try g.arrive(.eval, step: k) else { return }
@@ -38,9 +39,8 @@ enum EvalJob {
                                              strict: (try r.value("strict")) == .bool(true) ? 1 : 0,
                                              accuracy: try r.double("accuracy"), noise: try r.double("noise"))
             }
-            for m in RunMetrics.eval(Evaluation.summary(scores)) {
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: m.name, value: m.value))
-            }
+            try c.execute(MetricStatements.insert(runID: env.run.id, step: k,
+                                                  rows: RunMetrics.eval(Evaluation.summary(scores)).map { ($0.name, $0.value) }))
             if k >= config.steps { try g.finishRun() }
         }
     }

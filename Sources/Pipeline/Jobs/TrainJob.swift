@@ -9,15 +9,15 @@ import Training
 /// by compare-and-set (a replay cannot apply twice), deletes the consumed trajectories, thins old checkpoints and
 /// starts step k+1.
 enum TrainJob {
-    static func run(_ env: StageEnvironment) throws -> StageOutput {
+    static func run(_ env: JobEnvironment) throws -> JobOutput {
         let k = env.step, config = env.config
         guard env.run.version == k else {
             throw PipelineError.invalid("train step \(k): the run's model is at version \(env.run.version)")
         }
-        let base = try env.cache.model(env.connection, run: env.run, step: 0, kind: "policy", threads: config.model.threads)
+        let base = try env.cache.model(env.connection, run: env.run, step: 0, kind: .policy, threads: config.model.threads)
         let state = try PolicyState(base: base, config: config)
         if k > 0 {
-            let bytes = try CheckpointCache.fetch(env.connection, run: env.run, step: k, kind: "state")
+            let bytes = try CheckpointCache.fetch(env.connection, run: env.run, step: k, kind: .state)
             // Against the identity stored at submit, not one this build recomputes: a newer worker continues the run.
             do { try state.restore(bytes: bytes, name: "\(env.run.name) state@\(k)", identity: env.run.fingerprint) } catch let e as ModelError {
                 throw PipelineError.corrupt(e.message)
@@ -33,31 +33,30 @@ enum TrainJob {
         // The evaluation weights (the EMA's) where an evaluation or the run file's checkpoint rule needs them.
         let evalBytes = config.ema.enabled && (env.run.evaluates(at: k + 1) || config.keepsCheckpoint(at: k + 1))
             ? try Checkpoint.serialized(try state.evaluationModel(), step: k + 1) : nil
-        return StageOutput { c, held in
+        return JobOutput { c, held in
             guard try c.execute(RunStatements.advanceVersion(id: env.run.id, from: k)).affectedRows == 1 else {
                 throw PipelineError.invalid("train step \(k): the model version moved (the step was applied already)")
             }
-            try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: "state", data: stateBytes))
-            try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: "policy", data: policyBytes))
+            try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .state, data: stateBytes))
+            try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .policy, data: policyBytes))
             if let evalBytes {
-                try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: "eval", data: evalBytes))
+                try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .eval, data: evalBytes))
             }
-            for m in RunMetrics.train(metrics) {
-                try c.execute(MetricStatements.insert(runID: env.run.id, step: k, name: m.name, value: m.value))
-            }
+            try c.execute(MetricStatements.insert(runID: env.run.id, step: k,
+                                                  rows: RunMetrics.train(metrics).map { ($0.name, $0.value) }))
             try c.execute(TrajectoryStatements.delete(runID: env.run.id, step: k))
             // Keep the newest state, and the policies evaluations need (every eval step), the run file's
             // checkpoints (every checkpoint_every steps) and the newest.
-            try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: "state", before: k + 1, keepEvery: 0,
+            try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: .state, before: k + 1, keepEvery: 0,
                                                     alsoEvery: 0))
-            try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: "policy", before: k + 1,
+            try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: .policy, before: k + 1,
                                                     keepEvery: config.eval.every, alsoEvery: config.checkpointEvery))
             try env.graph(c).startStep(k + 1, held: held)
         }
     }
 
     /// The step's samples with their trajectories and advantages, in (prompt, sample) order.
-    static func loadSamples(_ env: StageEnvironment) throws -> [(sample: RolloutSample, advantage: Double)] {
+    static func loadSamples(_ env: JobEnvironment) throws -> [(sample: RolloutTrajectory, advantage: Double)] {
         let c = env.connection
         let meta = try c.execute(SampleStatements.advantages(runID: env.run.id, step: env.step)).rows
         let chains = try c.execute(TrajectoryStatements.forStep(runID: env.run.id, step: env.step)).rows
@@ -65,7 +64,6 @@ enum TrainJob {
             throw PipelineError.invalid("train step \(env.step): \(meta.count) samples and \(chains.count) trajectories, "
                                         + "expected \(env.config.samplesPerStep)")
         }
-        let blank = RGBImage(width: 1, height: 1)
         return try zip(meta, chains).map { m, t in
             guard try m.int("prompt_index") == t.int("prompt_index"), try m.int("sample_index") == t.int("sample_index") else {
                 throw PipelineError.invalid("train step \(env.step): samples and trajectories do not pair up")
@@ -78,10 +76,9 @@ enum TrainJob {
             }
             let key = SampleKey(seed: env.config.seed, step: env.step, prompt: try m.int("prompt_index"),
                                 sample: try m.int("sample_index"))
-            let sample = RolloutSample(key: key, line: try m.int("line"), prompt: try m.string("prompt"),
-                                       states: try TrajectoryCodec.decodeStates(try t.bytes("states")),
-                                       logProbs: try TrajectoryCodec.decodeLogProbs(try t.bytes("log_probs")),
-                                       image: blank)
+            let sample = RolloutTrajectory(key: key, prompt: try m.string("prompt"),
+                                           states: try TrajectoryCodec.decodeStates(try t.bytes("states")),
+                                           logProbs: try TrajectoryCodec.decodeLogProbs(try t.bytes("log_probs")))
             return (sample, advantage)
         }
     }

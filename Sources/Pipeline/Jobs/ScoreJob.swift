@@ -6,7 +6,7 @@ import Training
 /// `score` k, shard s: every reward of each of the shard's images (decoded from the stored PNG) and the weighted
 /// total; the last shard to arrive at the step's barrier enqueues the advantage job.
 enum ScoreJob {
-    static func run(_ env: StageEnvironment) throws -> StageOutput {
+    static func run(_ env: JobEnvironment) throws -> JobOutput {
         let shard = try PlanJob.shard(env)
         let indices = shard.prompts.map(\.index)
         let rows = try env.connection.execute(SampleStatements.forPrompts(
@@ -20,20 +20,18 @@ enum ScoreJob {
             do { image = try PNGCodec.decode(try r.bytes("png")) } catch let e as ImagingError {
                 throw PipelineError.corrupt("sample image of step \(env.step): \(e.message)")
             }
-            return RolloutSample(key: SampleKey(seed: UInt64(bitPattern: Int64(try r.int("seed"))), step: env.step,
-                                                prompt: try r.int("prompt_index"), sample: try r.int("sample_index")),
-                                 line: try r.int("line"), prompt: try r.string("prompt"), states: [], logProbs: [],
-                                 image: image)
+            return RolloutImage(key: SampleKey(seed: UInt64(bitPattern: Int64(try r.int("seed"))), step: env.step,
+                                               prompt: try r.int("prompt_index"), sample: try r.int("sample_index")),
+                                line: try r.int("line"), prompt: try r.string("prompt"), image: image)
         }
-        let scores = try ScoreStage.run(samples: samples, rewards: try env.config.weightedRewards())
-        return StageOutput { c, held in
-            for s in scores {
-                for r in s.rewards {
-                    try c.execute(RewardStatements.insert(runID: env.run.id, step: env.step, prompt: s.key.prompt,
-                                                          sample: s.key.sample, name: r.name, value: r.value))
-                }
-                try c.execute(SampleStatements.setReward(runID: env.run.id, step: env.step, prompt: s.key.prompt,
-                                                         sample: s.key.sample, reward: s.total))
+        let scores = try ScoreStage.run(images: samples, rewards: try env.config.weightedRewards())
+        return JobOutput { c, held in
+            for batch in scores.batches() {
+                try c.execute(RewardStatements.insert(runID: env.run.id, step: env.step, rows: batch.flatMap { s in
+                    s.rewards.map { (s.key.prompt, s.key.sample, $0.name, $0.value) }
+                }))
+                try c.execute(SampleStatements.set(.reward, runID: env.run.id, step: env.step,
+                                                   rows: batch.map { ($0.key.prompt, $0.key.sample, $0.total) }))
             }
             let g = env.graph(c)
             if try g.arrive(.score, step: env.step) {

@@ -1,4 +1,3 @@
-import Training
 import Yams
 
 /// Reads one YAML mapping field by field with strict types: every read names the field by its dotted path, and
