@@ -157,29 +157,7 @@ extension RunConfig {
         func check(_ ok: Bool, _ field: String, _ message: @autoclosure () -> String) throws {
             if !ok { throw ConfigError(field: field, message()) }
         }
-        for f in RunConfig.fields {
-            if f.path == "sampler.noise" {
-                // The range depends on the sampler: its own check says which.
-                do { _ = try SamplerKind(name: sampler.kind.rawValue, noise: sampler.noise) } catch let e as SamplingError {
-                    throw ConfigError(field: f.path, e.message)
-                }
-            } else if f.path == "rewards" {
-                try check(!rewards.isEmpty, "rewards", "must name at least one reward")
-                var seen = Set<String>()
-                for r in rewards {
-                    try check(RewardRegistry.names.contains(r.name), "rewards.\(r.name)",
-                              "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", "))")
-                    try check(seen.insert(r.name).inserted, "rewards.\(r.name)", "given twice")
-                    try check(r.weight.isFinite && r.weight != 0, "rewards.\(r.name)",
-                              "weight must be a finite nonzero number, got \(r.weight)")
-                }
-            } else if f.path == "name" {
-                try check(f.holds?(self) ?? true, "name",
-                          "must be 1–200 printable characters without '/' (and not . or ..), got \"\(name)\"")
-            } else if let holds = f.holds, !holds(self) {
-                throw f.rangeError(self)
-            }
-        }
+        for f in RunConfig.fields { try f.check(self) }
         // Rules across fields.
         if train.timesteps == .random {
             try check(sampler.steps >= 2 && Int(Double(sampler.steps - 1) * train.timestepFraction) >= 1,

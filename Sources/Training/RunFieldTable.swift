@@ -17,10 +17,13 @@ extension RunConfig {
     /// `validate()`.
     public static var fields: [RunField] {
         [
-            .string("name", \.name, "1–200 printable characters, no `/`",
-                    "run name (also its folder `runs/<name>` for `flowcps rl`)") { _, n in
-                !n.isEmpty && n.count <= 200 && n != "." && n != ".." && !n.contains("/")
-                    && !n.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            RunField.string("name", \.name, "1–200 printable characters, no `/`",
+                            "run name (also its folder `runs/<name>` for `flowcps rl`)").checked { c in
+                let n = c.name
+                guard !n.isEmpty && n.count <= 200 && n != "." && n != ".." && !n.contains("/")
+                        && !n.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                    throw ConfigError(field: "name", "must be 1–200 printable characters without '/' (and not . or ..), got \"\(n)\"")
+                }
             },
             .uint64("seed", \.seed, "root of every seed (prompt order, initial noise, step noise, mini-batch order, random timesteps)"),
             .int("steps", \.steps, "1…100000", "RL steps") { _, v in (1...100_000).contains(v) },
@@ -32,9 +35,12 @@ extension RunConfig {
             .string("prompts.train", \.prompts.train, "a prompt file", "train prompts (category⇥prompt per line)") { _, s in !s.isEmpty },
             .string("prompts.eval", \.prompts.eval, "a prompt file", "held-out eval prompts") { _, s in !s.isEmpty },
             .choice("sampler.kind", \.sampler.kind, "the training sampler: training needs a stochastic sampler (ode cannot train)"),
-            .double("sampler.noise", \.sampler.noise, "cps: [0, 1]; dance-sde, flow-sde: > 0",
-                    "η for cps [CPS paper 0.7] and dance-sde, a for flow-sde") { c, _ in
-                (try? SamplerKind(name: c.sampler.kind.rawValue, noise: c.sampler.noise)) != nil
+            RunField.double("sampler.noise", \.sampler.noise, "cps: [0, 1]; dance-sde, flow-sde: > 0",
+                            "η for cps [CPS paper 0.7] and dance-sde, a for flow-sde").checked { c in
+                // The range depends on the sampler: its own check says which.
+                do { _ = try SamplerKind(name: c.sampler.kind.rawValue, noise: c.sampler.noise) } catch let e as SamplingError {
+                    throw ConfigError(field: "sampler.noise", e.message)
+                }
             },
             .int("sampler.steps", \.sampler.steps, "1…100", "rollout steps N") { _, v in (1...100).contains(v) },
             .choice("sampler.grid", \.sampler.grid, "time grid of the rollouts"),
@@ -55,7 +61,19 @@ extension RunConfig {
             RunField(path: "rewards", kind: .rewards, range: "nonzero finite weights",
                      doc: "reward name → weight; total = Σ weight·score; names: " + RewardRegistry.names.joined(separator: ", "),
                      read: { .rewards($0.rewards) }, write: { c, v in if case let .rewards(r) = v { c.rewards = r } },
-                     holds: nil),
+                     holds: nil).checked { c in
+                guard !c.rewards.isEmpty else { throw ConfigError(field: "rewards", "must name at least one reward") }
+                var seen = Set<String>()
+                for r in c.rewards {
+                    guard RewardRegistry.names.contains(r.name) else {
+                        throw ConfigError(field: "rewards.\(r.name)", "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", "))")
+                    }
+                    guard seen.insert(r.name).inserted else { throw ConfigError(field: "rewards.\(r.name)", "given twice") }
+                    guard r.weight.isFinite && r.weight != 0 else {
+                        throw ConfigError(field: "rewards.\(r.name)", "weight must be a finite nonzero number, got \(r.weight)")
+                    }
+                }
+            },
             .choice("advantage.std", \.advantage.std, "`group` or `global` (Flow-GRPO's `global_std`) [Flow-GRPO global]"),
             .double("advantage.clip", \.advantage.clip, "> 0", "|A| is clipped to this") { _, v in v > 0 },
             .double("train.lr", \.train.lr, "(0, 1]", "peak AdamW learning rate") { _, v in v > 0 && v <= 1 },

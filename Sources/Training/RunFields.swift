@@ -43,6 +43,21 @@ public struct RunField: Sendable {
     let write: @Sendable (inout RunConfig, RunFieldValue) -> Void
     /// The range check on a whole config (a range may refer to other fields); nil: no check.
     let holds: (@Sendable (RunConfig) -> Bool)?
+    /// A check with its own message, in place of `holds` (a range that depends on another field's value, a mapping).
+    var rule: (@Sendable (RunConfig) throws -> Void)? = nil
+
+    /// Throws the error naming this field when its value in `c` is out of range.
+    func check(_ c: RunConfig) throws {
+        if let rule { return try rule(c) }
+        if let holds, !holds(c) { throw rangeError(c) }
+    }
+
+    /// This field checked by `rule` instead of its range alone.
+    func checked(by rule: @escaping @Sendable (RunConfig) throws -> Void) -> RunField {
+        var f = self
+        f.rule = rule
+        return f
+    }
 
     /// The field's value in `c`, as the YAML file writes it.
     public func value(in c: RunConfig) -> RunFieldValue { read(c) }
