@@ -29,9 +29,15 @@ final class CheckpointCache {
         do { model = try Checkpoint.load(bytes: bytes, name: "\(run.name) \(kind)@\(step)", threads: threads).model } catch let e as ModelError {
             throw PipelineError.corrupt(e.message)
         }
+        remember(model, hash: hash)
+        return model
+    }
+
+    /// Adds weights this worker has just written (stored with `hash`), so the next stage need not fetch them.
+    func remember(_ model: FlowUNet, hash: String) {
+        models.removeAll { $0.hash == hash }
         models.append((hash, model))
         if models.count > capacity { models.removeFirst() }
-        return model
     }
 
     /// The bytes of a checkpoint, verified against the sha256 written with them.

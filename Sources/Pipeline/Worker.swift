@@ -55,6 +55,7 @@ public final class Worker {
     let options: WorkerOptions
     var logger: Logger
     let cache = CheckpointCache()
+    let states = PolicyStateCache()
     let runs = RunContextCache()
     var summary = WorkerSummary()
 
@@ -194,7 +195,7 @@ public final class Worker {
             // Loading the run (state, version; config and prompt sets when not cached) counts with the queue.
             let run = try clock.measure { try RunContext.load(c, id: job.runID, cache: runs) }
             let threads = stage == .train ? run.config.model.threads : (options.threads ?? run.config.model.threads)
-            let env = JobEnvironment(connection: c, run: run, job: job, cache: cache, threads: threads, clock: clock)
+            let env = JobEnvironment(connection: c, run: run, job: job, cache: cache, states: states, threads: threads, clock: clock)
             let output = try JobDispatch.run(stage, env)
             let computed = Date().timeIntervalSince(start) - (clock.seconds - claimed)
             if options.debugStageDelay > 0 { Thread.sleep(forTimeInterval: options.debugStageDelay) }

@@ -2,12 +2,14 @@ import Store
 import Training
 
 /// What a job has to work with: a connection for its reads, its run, its claimed job, the worker's
-/// checkpoint cache and thread count.
+/// checkpoint and training-state caches and thread count.
 struct JobEnvironment {
     let connection: Connection
     let run: RunContext
     let job: ClaimedJob
     let cache: CheckpointCache
+    /// The training state the worker's last train job left in memory.
+    let states: PolicyStateCache
     /// Threads for sampling (rollout, eval); training uses the run's `model.threads`, which fixes its sums' order.
     let threads: Int
     /// Collects the time of the job's queue statements.

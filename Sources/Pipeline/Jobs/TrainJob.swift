@@ -15,14 +15,7 @@ enum TrainJob {
             throw PipelineError.invalid("train step \(k): the run's model is at version \(env.run.version)")
         }
         let base = try env.cache.model(env.connection, run: env.run, step: 0, kind: .policy, threads: config.model.threads)
-        let state = try PolicyState(base: base, config: config)
-        if k > 0 {
-            let bytes = try CheckpointCache.fetch(env.connection, run: env.run, step: k, kind: .state)
-            // Against the identity stored at submit, not one this build recomputes: a newer worker continues the run.
-            do { try state.restore(bytes: bytes, name: "\(env.run.name) state@\(k)", identity: env.run.fingerprint) } catch let e as ModelError {
-                throw PipelineError.corrupt(e.message)
-            }
-        }
+        let state = try startingState(env, base: base)
         let samples = try loadSamples(env)
         let metrics = try TrainStage.run(state: state, reference: config.train.beta > 0 ? base : nil,
                                          samples: samples.map(\.sample), advantages: samples.map(\.advantage),
@@ -30,6 +23,9 @@ enum TrainJob {
         state.completedSteps = k + 1
         let stateBytes = try state.serialized(identity: env.run.fingerprint)
         let policyBytes = try Checkpoint.serialized(state.model, step: k + 1)
+        // The policy's own copy for the worker's cache (the state's model trains on).
+        let policyModel = try Checkpoint.load(bytes: policyBytes, name: "\(env.run.name) policy@\(k + 1)",
+                                              threads: config.model.threads).model
         // The evaluation weights (the EMA's) where an evaluation or the run file's checkpoint rule needs them.
         let evalBytes = config.ema.enabled && (env.run.evaluates(at: k + 1) || config.keepsCheckpoint(at: k + 1))
             ? try Checkpoint.serialized(try state.evaluationModel(), step: k + 1) : nil
@@ -37,8 +33,10 @@ enum TrainJob {
             guard try c.execute(RunStatements.advanceVersion(id: env.run.id, from: k)).affectedRows == 1 else {
                 throw PipelineError.invalid("train step \(k): the model version moved (the step was applied already)")
             }
-            try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .state, data: stateBytes))
-            try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .policy, data: policyBytes))
+            let stored = try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .state,
+                                                                   data: stateBytes)).rows.first
+            let policy = try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .policy,
+                                                                   data: policyBytes)).rows.first
             if let evalBytes {
                 try c.execute(CheckpointStatements.insert(runID: env.run.id, step: k + 1, kind: .eval, data: evalBytes))
             }
@@ -52,7 +50,28 @@ enum TrainJob {
             try c.execute(CheckpointStatements.thin(runID: env.run.id, kind: .policy, before: k + 1,
                                                     keepEvery: config.eval.every, alsoEvery: config.checkpointEvery))
             try env.graph(c).startStep(k + 1, held: held)
+            // This worker likely runs step k+1's rollouts and train next: keep what it would otherwise fetch back.
+            if let stored { env.states.keep(state, runID: env.run.id, step: k + 1, sha256: try stored.string("sha256")) }
+            if let policy { env.cache.remember(policyModel, hash: try policy.string("sha256")) }
         }
+    }
+
+    /// The state after k steps: the base with fresh moments at k = 0, else the one this worker left in memory when
+    /// its hash is the stored one, else the stored bytes.
+    static func startingState(_ env: JobEnvironment, base: FlowUNet) throws -> PolicyState {
+        let k = env.step
+        guard k > 0 else { return try PolicyState(base: base, config: env.config) }
+        guard let row = try env.connection.execute(CheckpointStatements.hash(runID: env.run.id, step: k, kind: .state)).single() else {
+            throw PipelineError.invalid("run \(env.run.name): no state checkpoint at step \(k)")
+        }
+        if let kept = env.states.take(runID: env.run.id, step: k, sha256: try row.string("sha256")) { return kept }
+        let state = try PolicyState(base: base, config: env.config)
+        let bytes = try CheckpointCache.fetch(env.connection, run: env.run, step: k, kind: .state)
+        // Against the identity stored at submit, not one this build recomputes: a newer worker continues the run.
+        do { try state.restore(bytes: bytes, name: "\(env.run.name) state@\(k)", identity: env.run.fingerprint) } catch let e as ModelError {
+            throw PipelineError.corrupt(e.message)
+        }
+        return state
     }
 
     /// The step's samples with their trajectories and advantages, in (prompt, sample) order.

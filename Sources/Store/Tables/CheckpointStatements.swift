@@ -1,11 +1,13 @@
 /// Statements on `checkpoints`.
 public enum CheckpointStatements {
-    /// Binds the bytes once; the server hashes them.
+    /// Binds the bytes once; the server hashes them. Returns the stored `sha256` (no row when the checkpoint was
+    /// there already).
     public static func insert(runID: Int64, step: Int, kind: CheckpointKind, data: [UInt8]) -> SQL {
         """
         INSERT INTO checkpoints (run_id, step, kind, sha256, data)
         SELECT \(runID), \(step), \(kind.rawValue), encode(sha256(b.data), 'hex'), b.data FROM (SELECT \(data) AS data) b
         ON CONFLICT (run_id, step, kind) DO NOTHING
+        RETURNING sha256
         """
     }
 
