@@ -1,11 +1,12 @@
 import NumericCore
 
 /// The rectified-flow training objective (docs/model.md): x_t = (1 − t)·x0 + t·ε, target v = ε − x0,
-/// loss = mean over all values of (v_θ(x_t, t) − (ε − x0))², t ~ logit-normal (σ(n), n ~ N(0, 1), as SD3).
+/// loss = mean over all values of (v_θ(x_t, t) − (ε − x0))², t ~ logit-normal (σ(m + n), n ~ N(0, 1), SD3's
+/// eq. 19 with location m, 0 by default; a positive m trains the high-noise steps where layouts are decided more).
 public enum FlowMatching {
-    /// t = σ(n) for a standard normal n.
-    public static func logitNormal(_ stream: inout RandomStream) -> Float {
-        1 / (1 + Float.exp(-stream.gaussian()))
+    /// t = σ(location + n) for a standard normal n.
+    public static func logitNormal(_ stream: inout RandomStream, location: Float = 0) -> Float {
+        1 / (1 + Float.exp(-(location + stream.gaussian())))
     }
 
     /// The noised batch and the regression target.

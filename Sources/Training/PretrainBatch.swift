@@ -11,7 +11,8 @@ public enum SceneSource: Sendable, Equatable {
 }
 
 /// One pre-training batch: images of random scenes with their prompts' tokens (10% replaced by the empty prompt
-/// for classifier-free guidance), logit-normal noise levels and noise. Pure function of (seed, step, size, source).
+/// for classifier-free guidance), logit-normal noise levels (location `timeLocation`) and noise. Pure function of
+/// (seed, step, size, source, timeLocation).
 public struct PretrainBatch: Sendable {
     public var x0: [Float]
     public var noise: [Float]
@@ -21,7 +22,7 @@ public struct PretrainBatch: Sendable {
 
     /// The batch of optimizer step `step`: scenes `step·size ..< (step+1)·size` of the pre-training stream.
     public static func make(seed: UInt64, step: Int, size: Int, imageSize: Int, dropout: Double,
-                            source: SceneSource = .world(.standard)) throws -> PretrainBatch {
+                            source: SceneSource = .world(.standard), timeLocation: Float = 0) throws -> PretrainBatch {
         var x0: [Float] = [], noise: [Float] = [], t: [Float] = [], tokens: [[Int]] = [], prompts: [String] = []
         for i in 0..<size {
             let index = step * size + i
@@ -32,7 +33,7 @@ public struct PretrainBatch: Sendable {
             x0 += sample.image.interleavedFloats()
             var s = RandomStream(key: StreamKey(seed: seed, domain: "pretrain-noise").child(index))
             noise += s.gaussians(imageSize * imageSize * 3)
-            t.append(FlowMatching.logitNormal(&s))
+            t.append(FlowMatching.logitNormal(&s, location: timeLocation))
             let drop = Double(s.uniform()) < dropout
             tokens.append(drop ? [] : ((try? Tokenizer.tokenize(sample.spec)) ?? []))
             prompts.append(drop ? "" : sample.prompt)

@@ -21,6 +21,8 @@ public struct PretrainOptions: Sendable, Codable, Equatable {
     /// Fine-tuning: the canonical prompts of the fixed scenes to train on (fresh layouts each draw) instead of
     /// the random scene stream; nil for pre-training.
     public var scenes: [String]?
+    /// Location m of the logit-normal noise levels, t = σ(m + n); nil is 0 (what v1 and v2 were trained with).
+    public var timeLocation: Double?
     public init() {}
 
     /// Where the batches' scenes come from; throws when a fine-tuning prompt does not parse.
@@ -57,7 +59,8 @@ public final class Pretrainer {
     /// One optimizer step; returns (loss, gradient norm, learning rate).
     public func trainStep() throws -> (loss: Double, gradNorm: Float, lr: Double) {
         let b = try PretrainBatch.make(seed: options.seed, step: step, size: options.batch,
-                                       imageSize: model.config.imageSize, dropout: options.dropout, source: source)
+                                       imageSize: model.config.imageSize, dropout: options.dropout, source: source,
+                                       timeLocation: Float(options.timeLocation ?? 0))
         let (xt, target) = FlowMatching.noised(x0: b.x0, noise: b.noise, t: b.t, sampleSize: model.sampleSize)
         let v = try model.velocity(x: xt, t: b.t, tokens: b.tokens)
         let (loss, grad) = FlowMatching.loss(prediction: v, target: target)

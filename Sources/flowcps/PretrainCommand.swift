@@ -68,6 +68,8 @@ struct TrainingLoopOptions: ParsableArguments {
     var checkpointEvery = 100
     @Option(help: "Also keep the EMA weights every this many steps as <out>.step<N>.safetensors; 0 = never.")
     var keepEvery = 0
+    @Option(help: "Location m of the logit-normal noise levels, t = σ(m + n): 0 as SD3; > 0 trains more at high noise.")
+    var tLocation = 0.0
     @Option(help: "Stop (saving state and --out) after this many minutes of this invocation; 0 = no limit.")
     var minutes = 0.0
     @Flag(help: "Overwrite --out if it exists.")
@@ -82,6 +84,7 @@ struct TrainingLoopOptions: ParsableArguments {
         if threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1…64") }
         if checkpointEvery < 1 { throw ValidationError("--checkpoint-every must be at least 1") }
         if keepEvery < 0 { throw ValidationError("--keep-every must be at least 0") }
+        if !(tLocation >= -4 && tLocation <= 4) { throw ValidationError("--t-location must be in -4…4") }
         if !(minutes >= 0 && minutes.isFinite) { throw ValidationError("--minutes must be a finite number ≥ 0") }
     }
 
@@ -93,6 +96,7 @@ struct TrainingLoopOptions: ParsableArguments {
         o.batch = batch
         o.learningRate = lr
         o.warmupSteps = warmup
+        o.timeLocation = tLocation == 0 ? nil : tLocation
         return o
     }
 }

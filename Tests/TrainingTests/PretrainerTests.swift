@@ -21,6 +21,21 @@ struct PretrainerTests {
         #expect(again.x0 == b.x0 && again.prompts == b.prompts)
     }
 
+    @Test func theTimeLocationShiftsTheNoiseLevelsAndNothingElse() throws {
+        let plain = try PretrainBatch.make(seed: 3, step: 0, size: 400, imageSize: 32, dropout: 0)
+        let high = try PretrainBatch.make(seed: 3, step: 0, size: 400, imageSize: 32, dropout: 0, timeLocation: 1.5)
+        #expect(high.x0 == plain.x0 && high.noise == plain.noise && high.prompts == plain.prompts)
+        // Same normal draws: t = σ(1.5 + n) against σ(n), element by element.
+        for (a, b) in zip(plain.t, high.t) {
+            let n = log(Double(a) / (1 - Double(a)))
+            #expect(abs(Double(b) - 1 / (1 + exp(-(1.5 + n)))) < 1e-5)
+        }
+        // Median σ(1.5) = 0.818 against σ(0) = 0.5; a quarter of draws above σ(1.5 + 0.674) = 0.898.
+        let median = high.t.sorted()[200]
+        #expect(abs(Double(median) - 0.818) < 0.05, "median t \(median)")
+        #expect(abs(Double(plain.t.sorted()[200]) - 0.5) < 0.05)
+    }
+
     @Test func categoryMixSetsTheCategoryFrequencies() throws {
         let mix = try CategoryMix(parsing: "position=3,text=1")
         #expect(mix.weights == [0, 0, 0, 0, 3, 0, 1])
