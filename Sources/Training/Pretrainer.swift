@@ -23,6 +23,8 @@ public struct PretrainOptions: Sendable, Codable, Equatable {
     public var scenes: [String]?
     /// Location m of the logit-normal noise levels, t = σ(m + n); nil is 0 (what v1 and v2 were trained with).
     public var timeLocation: Double?
+    /// The checkpoint pre-training started from (its data sha256, or path@step), nil for a fresh initialisation.
+    public var start: String?
     public init() {}
 
     /// Where the batches' scenes come from; throws when a fine-tuning prompt does not parse.

@@ -17,8 +17,10 @@ extension FlowCPS {
             """
         )
 
-        @Option(help: "Model config: standard (v1), v2, tiny, tiny-v2, or a JSON file.")
-        var config = "standard"
+        @Option(help: "Model config: standard (v1, the default), v2, tiny, tiny-v2, or a JSON file.")
+        var config: String?
+        @Option(help: "Start from this checkpoint's weights and config instead of a fresh initialisation (continue pre-training with new options, e.g. --t-location).")
+        var from: String?
         @Option(help: "Category mix of the scenes: standard, v2, or category=weight,… (docs/model.md).")
         var mix = "standard"
         @Option(help: "Where the final (EMA) model is written.")
@@ -35,6 +37,9 @@ extension FlowCPS {
 
         func validate() throws {
             try loop.validate(steps: steps, lr: lr, warmup: warmup)
+            if from != nil && config != nil {
+                throw ValidationError("--from takes the checkpoint's config; leave out --config")
+            }
         }
 
         func run() throws {
@@ -45,9 +50,16 @@ extension FlowCPS {
             } catch let e as PromptError {
                 throw InputError("--mix: \(e.message)")
             }
-            let modelConfig = try loadConfig(config)
-            try TrainingLoop.checkTokens(modelConfig)
-            let model = try FlowUNet(config: modelConfig, seed: loop.seed, threads: loop.threads)
+            let model: FlowUNet
+            if let from {
+                let (start, step, file) = try Checkpoint.load(path: from, threads: loop.threads)
+                model = start
+                // The start is part of the run: a state saved from another start is not resumed.
+                options.start = file.metadata["flowcps.data_sha256"].map { "sha256:" + $0 } ?? "\(from)@\(step)"
+            } else {
+                model = try FlowUNet(config: try loadConfig(config ?? "standard"), seed: loop.seed, threads: loop.threads)
+            }
+            try TrainingLoop.checkTokens(model.config)
             let trainer = try Pretrainer(model: model, options: options)
             try TrainingLoop(trainer: trainer, out: out, state: state, loop: loop,
                              what: "pre-training \(model.parameters.count) parameters")

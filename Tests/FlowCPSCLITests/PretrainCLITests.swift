@@ -104,4 +104,29 @@ struct PretrainCLITests {
         let badCategory = try CLI.run(args + ["--category", "shapes"])
         #expect(badCategory.status == 2 && badCategory.stderr.contains("--category shapes"), "\(badCategory.stderr)")
     }
+
+    @Test func pretrainingContinuesFromACheckpointWithNewOptions() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.smallV2Config.write(toFile: dir + "/small-v2.json", atomically: true, encoding: .utf8)
+        let first = try CLI.run(["pretrain", "--config", dir + "/small-v2.json", "--steps", "6", "--batch", "4",
+                                 "--warmup", "2", "--threads", "1", "--state", dir + "/a.state", "--out", dir + "/a.safetensors"])
+        #expect(first.status == 0, "\(first.stderr)")
+        func continued(_ location: String, out: String) throws -> CLI.Result {
+            try CLI.run(["pretrain", "--from", dir + "/a.safetensors", "--t-location", location, "--steps", "4",
+                         "--batch", "4", "--warmup", "2", "--threads", "1", "--state", dir + "/b.state", "--out", out])
+        }
+        let second = try continued("1.5", out: dir + "/b.safetensors")
+        #expect(second.status == 0, "\(second.stderr)")
+        let a = try Checkpoint.load(path: dir + "/a.safetensors"), b = try Checkpoint.load(path: dir + "/b.safetensors")
+        #expect(b.model.config == a.model.config, "the checkpoint's config, not the default")
+        #expect(Array(b.model.parameters) != Array(a.model.parameters), "it trained")
+        // The start and the options belong to the state: other options do not resume it.
+        let other = try continued("0.5", out: dir + "/c.safetensors")
+        #expect(other.status != 0 && other.stderr.contains("other pretrain options"), "\(other.stderr)")
+        let both = try CLI.run(["pretrain", "--from", dir + "/a.safetensors", "--config", "v2", "--out", dir + "/d.safetensors"])
+        #expect(both.status == 2 && both.stderr.contains("--from takes the checkpoint's config"), "\(both.stderr)")
+        let badLocation = try continued("9", out: dir + "/e.safetensors")
+        #expect(badLocation.status == 2 && badLocation.stderr.contains("--t-location"), "\(badLocation.stderr)")
+    }
 }

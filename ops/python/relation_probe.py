@@ -4,7 +4,9 @@ relations are not learned".)
 For "a red circle <relation> a blue square" with each relation, and with the objects named the other way round,
 averages the predicted clean image x0 = x_t − t·v over noise draws at t = 1 (and 0.9, 0.8 as off-manifold probes)
 and prints how much redder (R − B) its left half is than its right half, and its top half than its bottom half.
-A model that reads the relation gives opposite signs for "left of" and "right of", and for "above" and "below".
+A mean that separates "left of" from "right of" (opposite signs) shows the relation in the average image; the
+converse does not hold: a model may follow relations through which blob becomes which object, a choice that depends
+on the noise and averages out (models/README.md shows one). Judge models by evaluation; use this to look inside.
 
 Usage: .venv/bin/python ops/python/relation_probe.py CHECKPOINT [--draws 64] [--flowcps .build/release/flowcps]
 """
