@@ -59,8 +59,11 @@ public struct RunContext: Sendable {
     /// The eval prompts in evaluation order (every `eval.prompt_stride`-th line).
     var evalEntries: [PromptEntry] { EvalStage.entries(of: evalSet, config: config) }
 
+    /// Eval prompt lines per eval job: `evalShardSize` images' worth (at least one line).
+    var evalShardLines: Int { max(1, evalShardSize / config.eval.samplesPerPrompt) }
+
     /// Eval jobs per evaluation.
-    var evalShards: Int { max(1, (evalEntries.count + evalShardSize - 1) / evalShardSize) }
+    var evalShards: Int { max(1, (evalEntries.count + evalShardLines - 1) / evalShardLines) }
 
     /// True when an evaluation follows after `step` completed RL steps (`RunConfig.evaluates(at:evalPrompts:)`).
     func evaluates(at step: Int) -> Bool { config.evaluates(at: step, evalPrompts: evalSet.count) }

@@ -4,7 +4,7 @@ import Store
 import Training
 
 /// Writes a run's results as files, laid out as `flowcps rl` lays out its run folder (`RunFolder`): `config.yaml`,
-/// `metrics.csv`, `eval.csv` with `eval/step-K/LINE.png`, `policy-K.safetensors` and `policy.safetensors`; and
+/// `metrics.csv`, `eval.csv` with `eval/step-K/LINE.png` (`LINE-J.png` for a line's J-th image), `policy-K.safetensors` and `policy.safetensors`; and
 /// besides `samples.csv` (every rollout sample: prompt, seed, total reward, advantage, each named reward) with
 /// `samples/step-K/P-S.png`, and `curves.csv` (one row per step: the main metrics side by side, the step's seconds). Reads one step at a time, so a long run exports in
 /// bounded memory.
@@ -43,16 +43,18 @@ public struct RunExport {
         }
         try samples.write(toFile: folder + "/samples.csv", atomically: true, encoding: .utf8)
 
-        var evals = "step,line,category,prompt,strict,rewards\n"
+        var evals = RunFolder.evalHeader + "\n"
         for s in try connection.execute(EvalSampleStatements.steps(runID: run.id)).rows.map({ try $0.int("step") }) {
             let dir = folder + "/eval/step-\(s)"
             if images { try fm.createDirectory(atPath: dir, withIntermediateDirectories: true) }
             for r in try connection.execute(EvalSampleStatements.export(runID: run.id, step: s, images: images)).rows {
-                let line = try r.int("line")
+                let line = try r.int("line"), sample = try r.int("sample")
                 evals += [String(s), String(line), try r.string("category"), CSV.field(try r.string("prompt")),
-                          (try r.value("strict")) == .bool(true) ? "1" : "0", CSV.field(try r.string("rewards"))]
-                    .joined(separator: ",") + "\n"
-                if let png = try r.optionalBytes("png") { try Data(png).write(to: URL(fileURLWithPath: "\(dir)/\(line).png")) }
+                          (try r.value("strict")) == .bool(true) ? "1" : "0", CSV.field(try r.string("rewards")),
+                          String(sample)].joined(separator: ",") + "\n"
+                if let png = try r.optionalBytes("png") {
+                    try Data(png).write(to: URL(fileURLWithPath: dir + "/" + RunFolder.evalImageName(line: line, sample: sample)))
+                }
                 counts.evalSamples += 1
             }
         }

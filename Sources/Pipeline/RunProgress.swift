@@ -11,6 +11,8 @@ public struct RunProgress: Sendable {
     /// The newest rollout reward mean and eval strict accuracy, with their steps.
     public let reward: (step: Int, value: Double)?
     public let eval: (step: Int, value: Double)?
+    /// The standard error of that eval strict accuracy (clustered by prompt line), when recorded.
+    public let evalStandardError: Double?
     /// Mean wall time of the run's last (up to) five completed steps.
     public let secondsPerStep: Double?
 
@@ -21,17 +23,19 @@ public struct RunProgress: Sendable {
         let running = try c.execute(JobStatements.running(runID: run.id)).rows.map { r in
             "\(try r.string("stage")) \(try r.int("step"))" + ((try r.int("shard")) > 0 ? ".\(try r.int("shard"))" : "")
         }
-        var reward: (Int, Double)?, eval: (Int, Double)?
+        var reward: (Int, Double)?, eval: (Int, Double)?, evalSE: (Int, Double)?
         for r in try c.execute(MetricStatements.latest(runID: run.id)).rows {
             switch try r.string("name") {
             case "reward.mean": reward = (try r.int("step"), try r.double("value"))
             case "eval.strict": eval = (try r.int("step"), try r.double("value"))
+            case "eval.strict_se": evalSE = (try r.int("step"), try r.double("value"))
             default: break
             }
         }
         let steps = try c.execute(ViewStatements.stepTimings(runID: run.id)).rows.map { try $0.double("step_seconds") }
         let recent = steps.suffix(5)
         return RunProgress(run: run, counts: counts, running: running, reward: reward, eval: eval,
+                           evalStandardError: evalSE.flatMap { $0.0 == eval?.0 ? $0.1 : nil },
                            secondsPerStep: recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count))
     }
 

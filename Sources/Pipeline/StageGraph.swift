@@ -24,5 +24,6 @@ public enum PipelineStage: String, CaseIterable, Sendable {
     }
 }
 
-/// Eval prompts per eval job: an evaluation of the 384 GenEval prompts runs as 4 jobs that workers share.
+/// Eval images per eval job: an evaluation of the 384 GenEval prompts runs as 4 jobs that workers share (16 jobs of
+/// 24 prompts × 4 images with `eval.samples_per_prompt: 4`).
 public let evalShardSize = 96

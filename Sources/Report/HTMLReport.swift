@@ -9,12 +9,18 @@ public struct HTMLReport {
     /// Relative paths of each run's grid files, by run name and eval step (linked under each grid).
     public let gridFiles: [String: [Int: String]]
     public let generated: Date
+    /// The sweep the runs make up, shown as its table (nil: not a sweep).
+    public let sweep: SweepTable?
 
-    public init(runs: [RunReportData], gridFiles: [String: [Int: String]], generated: Date = Date()) {
+    public init(runs: [RunReportData], gridFiles: [String: [Int: String]], generated: Date = Date(), sweep: SweepTable? = nil) {
         self.runs = runs
         self.gridFiles = gridFiles
         self.generated = generated
+        self.sweep = sweep
     }
+
+    /// The page's title: the sweep's name, or the runs'.
+    var title: String { sweep.map { "sweep \($0.name)" } ?? runs.map(\.name).joined(separator: " vs ") }
 
     var comparing: Bool { runs.count > 1 }
 
@@ -22,7 +28,7 @@ public struct HTMLReport {
         var html = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
-        <title>FlowCPS report: \(esc(runs.map(\.name).joined(separator: " vs ")))</title>
+        <title>FlowCPS report: \(esc(title))</title>
         <style>
         body { font-family: system-ui, sans-serif; margin: 24px auto; max-width: 1500px; color: #222; padding: 0 16px; }
         h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #ddd; }
@@ -35,11 +41,13 @@ public struct HTMLReport {
         pre { background: #f8f8f8; padding: 8px; font-size: 12px; overflow-x: auto; }
         .note { color: #666; font-size: 13px; }
         </style></head><body>
-        <h1>FlowCPS report: \(esc(runs.map(\.name).joined(separator: " vs ")))</h1>
+        <h1>FlowCPS report: \(esc(title))</h1>
         <p class="note">Generated \(esc(UTCTime.minutes(generated))). Eval: deterministic ODE sampling on the
-        eval prompts with fixed seeds; strict = every GenEval check of the prompt passed.</p>
+        eval prompts with fixed seeds; strict = every GenEval check of the prompt passed; ± one standard error,
+        clustered by prompt.</p>
 
         """
+        if let sweep { html += sweep.html() }
         html += summary()
         html += categoryTable()
         html += "<h2>Curves</h2>\n<div class=\"charts\">\n" + charts().joined(separator: "\n") + "</div>\n"
@@ -58,7 +66,8 @@ public struct HTMLReport {
         for r in runs {
             let e = r.evalStrict["overall"] ?? []
             s += "<tr><td>\(esc(r.name))</td><td>\(esc(r.state))</td><td>\(r.stepsDone)/\(r.steps)</td>"
-            s += cell(e.first) + cell(e.count > 1 ? e.last : nil) + change(e) + cell(r.rewardMean.first)
+            let se = r.evalStrictSE["overall"] ?? []
+            s += cell(e.first, se: se) + cell(e.count > 1 ? e.last : nil, se: se) + change(e) + cell(r.rewardMean.first)
                 + cell(r.rewardMean.count > 1 ? r.rewardMean.last : nil) + "</tr>\n"
         }
         return s + "</table>\n"
@@ -79,8 +88,8 @@ public struct HTMLReport {
         for c in categories {
             s += "<tr><td>\(esc(c.replacingOccurrences(of: "_", with: " ")))</td>"
             for r in runs {
-                let e = r.evalStrict[c] ?? []
-                s += cell(e.first) + cell(e.count > 1 ? e.last : nil) + change(e)
+                let e = r.evalStrict[c] ?? [], se = r.evalStrictSE[c] ?? []
+                s += cell(e.first, se: se) + cell(e.count > 1 ? e.last : nil, se: se) + change(e)
             }
             s += "</tr>\n"
         }
@@ -151,9 +160,11 @@ public struct HTMLReport {
         return s
     }
 
-    func cell(_ p: CurvePoint?) -> String {
+    /// A value and its step; with `se` (a curve of standard errors), "± se" of the same step when recorded.
+    func cell(_ p: CurvePoint?, se: [CurvePoint] = []) -> String {
         guard let p else { return "<td>–</td>" }
-        return String(format: "<td>%.3f <span class=\"note\">@%d</span></td>", p.y, Int(p.x))
+        let error = se.first { $0.x == p.x }.map { String(format: " ± %.3f", $0.y) } ?? ""
+        return String(format: "<td>%.3f%@ <span class=\"note\">@%d</span></td>", p.y, error, Int(p.x))
     }
 
     func change(_ e: [CurvePoint]) -> String {

@@ -13,7 +13,7 @@ public enum ReportWriter {
 
     /// Writes the report of runs already read (from the database or from run folders); returns the page's path.
     @discardableResult
-    public static func write(runs: [RunReportData], to folder: String) throws -> String {
+    public static func write(runs: [RunReportData], to folder: String, sweep: SweepTable? = nil) throws -> String {
         guard !runs.isEmpty else { throw ReportError("name at least one run") }
         let fm = FileManager.default
         var isFolder: ObjCBool = false
@@ -31,7 +31,7 @@ public enum ReportWriter {
                 files[r.name, default: [:]][g.step] = file
             }
         }
-        let page = try HTMLReport(runs: runs, gridFiles: files).render()
+        let page = try HTMLReport(runs: runs, gridFiles: files, sweep: sweep).render()
         let path = folder + "/index.html"
         try page.write(toFile: path, atomically: true, encoding: .utf8)
         return path

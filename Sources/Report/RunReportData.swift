@@ -16,6 +16,8 @@ public struct RunReportData {
     public var rewardMean: [CurvePoint] = [], rewardP10: [CurvePoint] = [], rewardP90: [CurvePoint] = []
     /// Eval strict accuracy per category (`overall` included) per eval step.
     public var evalStrict: [String: [CurvePoint]] = [:]
+    /// Standard errors of those accuracies (clustered by prompt), where recorded.
+    public var evalStrictSE: [String: [CurvePoint]] = [:]
     /// Mean residual noise of the eval images per eval step.
     public var evalNoise: [CurvePoint] = []
     /// Objective metrics by name (approx_kl, kl, clip_fraction, grad_norm) per step.
@@ -49,6 +51,9 @@ public struct RunReportData {
             case "reward.p90": rewardP90.append((x, r.value))
             case "eval.strict": evalStrict["overall", default: []].append((x, r.value))
             case "eval.noise": evalNoise.append((x, r.value))
+            case "eval.strict_se": evalStrictSE["overall", default: []].append((x, r.value))
+            case let n where n.hasPrefix("eval.strict_se."):
+                evalStrictSE[String(n.dropFirst("eval.strict_se.".count)), default: []].append((x, r.value))
             case let n where n.hasPrefix("eval.strict.") && !n.hasPrefix("eval.strict_se."):
                 evalStrict[String(n.dropFirst("eval.strict.".count)), default: []].append((x, r.value))
             case let n where n.hasPrefix("train.") && Self.metricNames.contains(String(n.dropFirst(6))):
@@ -97,8 +102,9 @@ public struct RunReportData {
         }
         for step in try c.execute(EvalSampleStatements.steps(runID: id)).rows.map({ try $0.int("step") }) {
             var images: [(category: String, image: RGBImage)] = []
+            // The grid shows one image per prompt line (its first): distinct prompts say more than repeats.
             for r in try c.execute(EvalSampleStatements.export(runID: id, step: step, images: true)).rows {
-                guard let png = try r.optionalBytes("png") else { continue }
+                guard try r.int("sample") == 0, let png = try r.optionalBytes("png") else { continue }
                 do { images.append((try r.string("category"), try PNGCodec.decode(png))) } catch let e as ImagingError {
                     throw ReportError("run \(name): an eval image of step \(step) does not decode: \(e.message)")
                 }

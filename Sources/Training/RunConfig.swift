@@ -136,6 +136,8 @@ public struct RunConfig: Sendable, Equatable {
         public var seed: UInt64 = 0
         /// Use every k-th eval prompt (1: all).
         public var promptStride = 1
+        /// Images per eval prompt line (seeds: line, sample); standard errors are clustered by line.
+        public var samplesPerPrompt = 1
         public init() {}
     }
 }

@@ -7,7 +7,9 @@ import Imaging
 /// - `config.yaml`: every option, resolved;
 /// - `metrics.csv`: `step,name,value`, one row per metric of `RunMetrics` (step = the RL step for rewards, training
 ///   and seconds; the RL steps done for `eval.*`);
-/// - `eval.csv`: `step,line,category,prompt,strict,rewards` (the image's values as JSON) and `eval/step-K/LINE.png`;
+/// - `eval.csv`: `step,line,category,prompt,strict,rewards,sample` (the image's values as JSON; `sample` numbers the
+///   images of one line, `eval.samples_per_prompt`; files written before it have six columns, all sample 0) and
+///   `eval/step-K/LINE.png` (sample 0) or `LINE-J.png` (sample J ≥ 1);
 /// - `state.safetensors` (policy, AdamW moments, EMA: what `--resume` continues), `policy-K.safetensors` (the
 ///   evaluation weights kept by `checkpoint_every`, and the last step's), `policy.safetensors` (the final weights).
 public struct RunFolder {
@@ -27,7 +29,13 @@ public struct RunFolder {
     public func checkpointPath(step: Int) -> String { path + "/policy-\(step).safetensors" }
 
     static let metricsHeader = "step,name,value"
-    static let evalHeader = "step,line,category,prompt,strict,rewards"
+    public static let evalHeader = "step,line,category,prompt,strict,rewards,sample"
+
+    /// The file of an eval image in `eval/step-K/`: `LINE.png` for a line's first image (as every build names it),
+    /// `LINE-J.png` for its J-th.
+    public static func evalImageName(line: Int, sample: Int) -> String {
+        sample == 0 ? "\(line).png" : "\(line)-\(sample).png"
+    }
 
     /// Opens the logs for appending after `first` completed steps: rows of later steps (written before a crash) are
     /// dropped, so a resumed run writes each row once.
@@ -59,9 +67,10 @@ public struct RunFolder {
         var text = ""
         for e in images {
             let s = e.sample
-            try Data(try PNGCodec.encode(s.image)).write(to: URL(fileURLWithPath: "\(dir)/\(s.index).png"))
+            try Data(try PNGCodec.encode(s.image))
+                .write(to: URL(fileURLWithPath: dir + "/" + Self.evalImageName(line: s.index, sample: s.sample)))
             text += [String(step), String(s.index), s.entry.category.rawValue, CSV.field(s.entry.prompt),
-                     s.strict == 1 ? "1" : "0", CSV.field(e.valuesJSON)].joined(separator: ",") + "\n"
+                     s.strict == 1 ? "1" : "0", CSV.field(e.valuesJSON), String(s.sample)].joined(separator: ",") + "\n"
         }
         evals?.write(Data(text.utf8))
         append(RunMetrics.eval(Evaluation.report(images.map(\.sample))), step: step)
@@ -78,14 +87,17 @@ public struct RunFolder {
         }
     }
 
-    /// Every row of an `eval.csv`: the step, line, category and prompt of each image.
-    public static func readEvaluations(path: String) throws -> [(step: Int, line: Int, category: String, prompt: String)] {
+    /// Every row of an `eval.csv`: the step, line, sample, category and prompt of each image (six-column rows of
+    /// older files are sample 0).
+    public static func readEvaluations(path: String) throws
+        -> [(step: Int, line: Int, sample: Int, category: String, prompt: String)] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return try CSV.rows(text).dropFirst().map { r in
-            guard r.count == 6, let step = Int(r[0]), let line = Int(r[1]) else {
-                throw ConfigError(field: path, "a row is not step,line,category,prompt,strict,rewards")
+            guard r.count == 6 || r.count == 7, let step = Int(r[0]), let line = Int(r[1]),
+                  let sample = r.count == 7 ? Int(r[6]) : 0, sample >= 0 else {
+                throw ConfigError(field: path, "a row is not step,line,category,prompt,strict,rewards[,sample]")
             }
-            return (step, line, r[2], r[3])
+            return (step, line, sample, r[2], r[3])
         }
     }
 

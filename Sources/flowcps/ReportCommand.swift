@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Pipeline
 import Report
+import Store
 import Training
 
 /// `flowcps report`: an HTML report of one run, or of several with their curves overlaid; a run is named (a
@@ -12,13 +14,14 @@ struct ReportCommand: ParsableCommand {
         abstract: "Write DIR/index.html (self-contained: SVG curves, eval image grids, config) and the grids as PNG.",
         discussion: """
         A RUN is a pipeline run's name, or a folder holding metrics.csv: the run folder of `flowcps rl`, or a \
-        folder written by `flowcps run export`.
+        folder written by `flowcps run export`. A single name that is a sweep's (`flowcps sweep`) reports its \
+        runs overlaid, with the sweep's table.
         Examples: flowcps report cps-1 --out runs/cps-1/report; flowcps report runs/cps-rl --out runs/cps-rl/report; \
         flowcps report cps-1 sde-1 --out runs/compare
         """
     )
 
-    @Argument(help: "Run name(s) or run folder(s); two or more overlay their curves.") var names: [String]
+    @Argument(help: "Run name(s), run folder(s), or a sweep name; two or more runs overlay their curves.") var names: [String]
     @Option(help: "Output folder (default: <folder>/report for a folder, runs/<name>/report for a name, or runs/compare-<names> for several).")
     var out: String?
 
@@ -41,6 +44,16 @@ struct ReportCommand: ParsableCommand {
                 throw ReportError("\(path) is not a run folder (it holds no metrics.csv)")
             }
             let connection = names.allSatisfy(Self.isFolder) ? nil : try DB.connect()
+            // A single name that is no run but a sweep: the sweep's runs, overlaid, with its table.
+            if names.count == 1, let connection, !Self.isFolder(names[0]),
+               try connection.execute(RunStatements.byName(names[0])).rows.isEmpty,
+               try Sweeps(connection: connection).exists(names[0]) {
+                let members = try Sweeps(connection: connection).runs(names[0])
+                let runs = try members.map { try RunReportData.load(connection, name: $0.run) }
+                let table = SweepTable(name: names[0], runs: members)
+                print("report: \(try ReportWriter.write(runs: runs, to: folder, sweep: table))")
+                return
+            }
             let runs = try zip(names, labels).map { name, label -> RunReportData in
                 guard let connection, !Self.isFolder(name) else { return try Self.load(folder: name, label: label) }
                 return try RunReportData.load(connection, name: name)
@@ -57,7 +70,7 @@ struct ReportCommand: ParsableCommand {
         let steps = config.split(separator: "\n").first { $0.hasPrefix("steps:") }
             .flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? 0
         let metrics: [(step: Int, name: String, value: Double)]
-        let evals: [(step: Int, line: Int, category: String, prompt: String)]
+        let evals: [(step: Int, line: Int, sample: Int, category: String, prompt: String)]
         do {
             metrics = try RunFolder.readMetrics(path: folder + "/metrics.csv")
             evals = try RunFolder.readEvaluations(path: folder + "/eval.csv")
@@ -70,8 +83,8 @@ struct ReportCommand: ParsableCommand {
         d.add(metrics: metrics, stepSecondsFromStages: true)
         for step in Set(evals.map(\.step)).sorted() {
             var images: [(category: String, image: RGBImage)] = []
-            for e in evals where e.step == step {
-                let path = "\(folder)/eval/step-\(step)/\(e.line).png"
+            for e in evals where e.step == step && e.sample == 0 {  // one image per prompt line, as from the database
+                let path = "\(folder)/eval/step-\(step)/" + RunFolder.evalImageName(line: e.line, sample: e.sample)
                 guard FileManager.default.fileExists(atPath: path) else { continue }
                 do { images.append((e.category, try PNGCodec.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path)))))) }
                 catch let error as ImagingError { throw ReportError("\(path) does not decode: \(error.message)") }

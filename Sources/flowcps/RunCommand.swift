@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Scenes
 import Store
 import Training
 
@@ -9,7 +10,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Submit, list, inspect, pause, resume, cancel and export pipeline runs.",
-        subcommands: [Submit.self, List.self, Status.self, Pause.self, Resume.self, Cancel.self, Export.self]
+        subcommands: [Submit.self, List.self, Status.self, Compare.self, Pause.self, Resume.self, Cancel.self, Export.self]
     )
 
     struct Submit: ParsableCommand {
@@ -64,13 +65,32 @@ struct RunCommand: ParsableCommand {
             let counts = try JobQueue(connection: c).counts(runID: r.id)
             print("jobs: " + ([.running, .available, .pending, .completed, .failed, .cancelled] as [JobState])
                 .compactMap { s in counts[s].map { "\(s) \($0)" } }.joined(separator: ", "))
-            for m in try c.execute(MetricStatements.latest(runID: r.id)).rows {
+            let latest = try c.execute(MetricStatements.latest(runID: r.id)).rows
+            if let table = try RunCommand.evalTable(latest) { print(table) }
+            for m in latest {
                 let v = try m.double("value")
                 // Small values (a learning rate of 3e-5, a loss of 1e-7) in scientific notation rather than 0.0000.
                 let shown = v == 0 || abs(v) >= 1e-3 ? String(format: "%.4f", v) : String(format: "%.3e", v)
                 print(String(format: "  %@ = %@ (step %d)", try m.string("name"), shown, try m.int("step")))
             }
         }
+    }
+
+    /// The latest evaluation as one line per category, "strict ± se" (nil before the first evaluation).
+    static func evalTable(_ latest: [Row]) throws -> String? {
+        var values: [String: (step: Int, value: Double)] = [:]
+        for m in latest { values[try m.string("name")] = (try m.int("step"), try m.double("value")) }
+        guard let overall = values["eval.strict"] else { return nil }
+        func cell(_ name: String, _ key: String) -> String? {
+            guard let v = values["eval.strict" + key], v.step == overall.step else { return nil }
+            let se = values["eval.strict_se" + key].flatMap { $0.step == overall.step ? $0.value : nil }
+            return name.padding(toLength: 15, withPad: " ", startingAt: 0) + String(format: "%.3f", v.value)
+                + (se.map { String(format: " ± %.3f", $0) } ?? "")
+        }
+        var lines = ["eval after step \(overall.step) (strict ± standard error, clustered by prompt):"]
+        for k in PromptCategory.allCases { if let c = cell(k.rawValue, ".\(k.rawValue)") { lines.append("  " + c) } }
+        if let c = cell("overall", "") { lines.append("  " + c) }
+        return lines.joined(separator: "\n")
     }
 
     /// Redraws one progress line (a new line per change when not a terminal) until the run is finished.
@@ -90,7 +110,10 @@ struct RunCommand: ParsableCommand {
             line += "  queue: \(p.counts[.available] ?? 0) ready, \(p.counts[.running] ?? 0) running"
             if let held = p.counts[.pending], held > 0 { line += ", \(held) held" }
             if let r = p.reward { line += String(format: "  reward %.3f@%d", r.value, r.step) }
-            if let e = p.eval { line += String(format: "  eval %.3f@%d", e.value, e.step) }
+            if let e = p.eval {
+                line += String(format: "  eval %.3f", e.value) + (p.evalStandardError.map { String(format: "±%.3f", $0) } ?? "")
+                    + "@\(e.step)"
+            }
             if p.run.state == .paused, let reason = p.run.reason { line += "  (\(reason))" }
             if terminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))

@@ -12,13 +12,13 @@ struct RLPipelineEqualityTests {
             .filter { !$0.split(separator: ",")[1].hasPrefix("seconds.") }.sorted()
     }
 
-    /// `step,line,category,prompt,strict` of each eval.csv row, and its values as numbers by name.
+    /// `step,line,category,prompt,strict` and `sample` of each eval.csv row, and its values as numbers by name.
     static func evalRows(_ path: String) throws -> [String: [String: Double]] {
         var rows: [String: [String: Double]] = [:]
         for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").dropFirst() {
-            guard let brace = line.firstIndex(of: "{") else { continue }
-            let key = String(line[..<brace])
-            let json = String(line[brace...]).replacingOccurrences(of: "\"\"", with: "\"").trimmingCharacters(in: ["\""])
+            guard let brace = line.firstIndex(of: "{"), let end = line.lastIndex(of: "}") else { continue }
+            let key = String(line[..<brace]) + String(line[line.index(after: end)...])  // the sample number follows
+            let json = String(line[brace...end]).replacingOccurrences(of: "\"\"", with: "\"")
             let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [String: Any]
             rows[key] = object.mapValues { ($0 as! NSNumber).doubleValue }
         }

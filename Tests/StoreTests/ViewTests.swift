@@ -63,7 +63,13 @@ struct ViewTests {
                 INSERT INTO jobs (run_id, stage, step, shard, args, dedupe_key)
                 VALUES (\(run), 'plan', 1, 0, '{"secret": 2}', \("\(run):plan:next"))
                 """)
+            try c.execute(MetricStatements.insert(runID: run, step: 0, rows: [("eval.strict", 0.75), ("eval.strict_se", 0.25)]))
+            try c.execute(MetricStatements.insert(runID: run, step: 2, rows: [("eval.strict", 0.75), ("eval.strict_se", 0.125)]))
         }
+        // Both runs make up sweep `lr` (points 1 and 2, seed 0).
+        let sweep = Int64(try c.execute(SweepStatements.insert(name: "lr", file: "name: lr")).rows[0].int("id"))
+        try c.execute(SweepStatements.addRun(sweepID: sweep, runID: demo, point: 1, seed: 0, overrides: "train.lr=1e-5"))
+        try c.execute(SweepStatements.addRun(sweepID: sweep, runID: other, point: 2, seed: 0, overrides: "train.lr=3e-5"))
         return (db, c)
     }
 
@@ -91,17 +97,44 @@ struct ViewTests {
     @Test func evalCurveAveragesCategoriesIntoOverall() throws {
         let (_, c) = try ViewTests.seeded()
         let rows = try c.execute("""
-            SELECT category, prompts, strict, accuracy, noise FROM eval_curve WHERE run = 'demo' AND step = 0 ORDER BY category
+            SELECT category, prompts, strict, accuracy, noise, strict_se, images FROM eval_curve WHERE run = 'demo' AND step = 0 ORDER BY category
             """).rows
         #expect(try rows.map { try $0.string("category") } == ["overall", "single_object", "two_object"])
         #expect(try rows.map { try $0.int("prompts") } == [4, 2, 2])
         #expect(try rows.map { try $0.double("strict") } == [0.75, 0.5, 1])
         #expect(try rows.map { try $0.double("accuracy") } == [0.875, 0.75, 1])
         #expect(abs(try rows[1].double("noise") - 0.005) < 1e-12)
+        // Standard errors clustered by line: single_object's lines score 1 and 0 (sd √½ over √2 lines: 0.5),
+        // two_object's 1 and 1 (0); overall √(0.5² + 0²) / 2 categories. With a second image of line 3 (strict
+        // false), two_object's lines score 1 and ½: sd √⅛ over √2 = 0.25, and the images count 3.
+        #expect(try rows.map { try $0.double("strict_se") } == [0.25, 0.5, 0])
+        #expect(try rows.map { try $0.int("images") } == [4, 2, 2])
+        try c.execute("""
+            INSERT INTO eval_samples (run_id, step, line, sample, category, prompt, png, strict, rewards)
+            SELECT run_id, step, line, 1, category, prompt, png, false, rewards FROM eval_samples
+            WHERE run_id = (SELECT id FROM runs WHERE name = 'demo') AND step = 0 AND line = 3
+            """)
+        let two = try #require(try c.execute("""
+            SELECT prompts, images, strict, strict_se FROM eval_curve WHERE run = 'demo' AND step = 0 AND category = 'two_object'
+            """).single())
+        #expect(try two.int("prompts") == 2)
+        #expect(try two.int("images") == 3)
+        #expect(abs(try two.double("strict") - 2.0 / 3) < 1e-12)
+        #expect(abs(try two.double("strict_se") - 0.25) < 1e-12)
         let longForm = try c.execute("""
             SELECT count(*) AS n FROM eval_rewards WHERE run = 'demo' AND step = 2 AND reward = 'geneval'
             """).rows[0]
         #expect(try longForm.int("n") == 4)
+    }
+
+    @Test func sweepOverviewShowsEachRunsFirstAndLatestEvaluation() throws {
+        let (_, c) = try ViewTests.seeded()
+        let rows = try c.execute("SELECT * FROM sweep_overview WHERE sweep = 'lr' ORDER BY point").rows
+        #expect(try rows.map { try $0.string("run") } == ["demo", "demo-b"])
+        #expect(try rows.map { try $0.string("overrides") } == ["train.lr=1e-5", "train.lr=3e-5"])
+        #expect(try rows.map { try $0.int("first_eval_step") } == [0, 0])
+        #expect(try rows.map { try $0.int("last_eval_step") } == [2, 2])
+        #expect(try rows.map { try $0.double("last_strict_se") } == [0.125, 0.125])
     }
 
     @Test func timingsAndQueueDepthCountJobs() throws {
@@ -133,7 +166,11 @@ struct ViewTests {
             #expect(try r.execute(SQL(unsafeSQL: "SELECT count(*) AS n FROM \(view)")).rows[0].int("n") > 0, "\(view)")
         }
         #expect(try r.execute("SELECT count(*) AS n FROM schedule_overview").rows[0].int("n") == 0)
+        #expect(try r.execute("SELECT count(*) AS n FROM sweep_overview").rows[0].int("n") == 2)
         let denied: [String] = [
+            "SELECT * FROM sweeps",
+            "SELECT * FROM sweep_runs",
+            "INSERT INTO sweeps (name, file) VALUES ('x', 'y')",
             "SELECT args FROM jobs",
             "SELECT base_model FROM schedules",
             "SELECT * FROM jobs",
@@ -161,7 +198,7 @@ struct ViewTests {
         }
         // Nothing the reader tried changed a row.
         let c = try db.connect()
-        #expect(try c.execute("SELECT count(*) AS n FROM metrics").rows[0].int("n") == 12)
+        #expect(try c.execute("SELECT count(*) AS n FROM metrics").rows[0].int("n") == 20)
         #expect(try c.execute("SELECT count(*) AS n FROM rewards").rows[0].int("n") == 16)
     }
 

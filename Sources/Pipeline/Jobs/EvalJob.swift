@@ -5,8 +5,8 @@ import Scenes
 import Store
 import Training
 
-/// `eval` k, shard e: deterministic ODE sampling at the eval step count of one slice of the eval prompts with the
-/// fixed eval seed (each prompt keeps its own seed key, so the shards together equal one whole evaluation), scored
+/// `eval` k, shard e: deterministic ODE sampling at the eval step count of one slice of the eval prompts
+/// (`eval.samples_per_prompt` images each) with the fixed eval seed (each prompt keeps its own seed key, so the shards together equal one whole evaluation), scored
 /// by GenEval, every reward of the run and `noise`;
 /// the last shard writes the per-category accuracies as metrics and, after the final step, completes the run.
 enum EvalJob {
@@ -15,30 +15,21 @@ enum EvalJob {
         let kind: CheckpointKind = config.ema.enabled && k > 0 ? .eval : .policy
         let model = try env.cache.model(env.connection, run: env.run, step: k, kind: kind, threads: env.threads)
         let all = Array(env.run.evalEntries.enumerated())
-        let lower = env.job.shard * evalShardSize, upper = min(all.count, lower + evalShardSize)
+        let lower = env.job.shard * env.run.evalShardLines, upper = min(all.count, lower + env.run.evalShardLines)
         guard lower < upper else { throw PipelineError.invalid("eval step \(k) has no shard \(env.job.shard)") }
         let images = try EvalStage.images(model: model, entries: Array(all[lower..<upper]), config: config)
         let rows = try images.map { ($0, try PNGCodec.encode($0.sample.image)) }
         return JobOutput { c, _ in
             for batch in rows.batches(of: 200) {
                 try c.execute(EvalSampleStatements.insert(runID: env.run.id, step: k, rows: batch.map { e, png in
-                    EvalSampleStatements.NewEvalSample(line: e.sample.index, category: e.sample.entry.category.rawValue,
+                    EvalSampleStatements.NewEvalSample(line: e.sample.index, sample: e.sample.sample, category: e.sample.entry.category.rawValue,
                                                        prompt: e.sample.entry.prompt, png: png, strict: e.sample.strict == 1,
                                                        rewardsJSON: e.valuesJSON)
                 }))
             }
             let g = env.graph(c)
             guard try g.arrive(.eval, step: k) else { return }
-            let scores = try c.execute(EvalSampleStatements.scores(runID: env.run.id, step: k)).rows.map { r in
-                let name = try r.string("category")
-                guard let category = PromptCategory(rawValue: name) else {
-                    throw PipelineError.corrupt("eval step \(k): unknown category \"\(name)\"")
-                }
-                return StoredEvaluationScore(index: try r.int("line"), sample: 0, category: category,
-                                             score: try r.double("score"),
-                                             strict: (try r.value("strict")) == .bool(true) ? 1 : 0,
-                                             accuracy: try r.double("accuracy"), noise: try r.double("noise"))
-            }
+            let scores = try EvalScores.read(c, runID: env.run.id, step: k)
             try c.execute(MetricStatements.insert(runID: env.run.id, step: k,
                                                   rows: RunMetrics.eval(Evaluation.summary(scores)).map { ($0.name, $0.value) }))
             if k >= config.steps { try g.finishRun() }

@@ -1,12 +1,12 @@
 /// Statements on `eval_samples`.
 public enum EvalSampleStatements {
-    /// Per-category means of an eval step, summed in line order (independent of the shards' commit order).
-    /// The scores of a step's eval images (line order), as the summary of an evaluation needs them.
+    /// The scores of a step's eval images in (line, sample) order (independent of the shards' commit order), as the
+    /// summary of an evaluation needs them.
     public static func scores(runID: Int64, step: Int) -> SQL {
         """
-        SELECT line, category, strict, (rewards->>'score')::float8 AS score,
+        SELECT line, sample, category, strict, (rewards->>'score')::float8 AS score,
                (rewards->>'accuracy')::float8 AS accuracy, (rewards->>'noise')::float8 AS noise
-        FROM eval_samples WHERE run_id = \(runID) AND step = \(step) ORDER BY line
+        FROM eval_samples WHERE run_id = \(runID) AND step = \(step) ORDER BY line, sample
         """
     }
 }
@@ -18,8 +18,8 @@ extension EvalSampleStatements {
 
     public static func export(runID: Int64, step: Int, images: Bool) -> SQL {
         """
-        SELECT line, category, prompt, strict, rewards::text AS rewards, CASE WHEN \(images) THEN png END AS png
-        FROM eval_samples WHERE run_id = \(runID) AND step = \(step) ORDER BY line
+        SELECT line, sample, category, prompt, strict, rewards::text AS rewards, CASE WHEN \(images) THEN png END AS png
+        FROM eval_samples WHERE run_id = \(runID) AND step = \(step) ORDER BY line, sample
         """
     }
 }
@@ -27,9 +27,9 @@ extension EvalSampleStatements {
 extension EvalSampleStatements {
     /// One evaluation image of `insert(runID:step:rows:)`.
     public struct NewEvalSample: Sendable {
-        public var line: Int, category: String, prompt: String, png: [UInt8], strict: Bool, rewardsJSON: String
-        public init(line: Int, category: String, prompt: String, png: [UInt8], strict: Bool, rewardsJSON: String) {
-            self.line = line; self.category = category; self.prompt = prompt; self.png = png; self.strict = strict
+        public var line: Int, sample: Int, category: String, prompt: String, png: [UInt8], strict: Bool, rewardsJSON: String
+        public init(line: Int, sample: Int = 0, category: String, prompt: String, png: [UInt8], strict: Bool, rewardsJSON: String) {
+            self.line = line; self.sample = sample; self.category = category; self.prompt = prompt; self.png = png; self.strict = strict
             self.rewardsJSON = rewardsJSON
         }
     }
@@ -37,11 +37,11 @@ extension EvalSampleStatements {
     /// The images of an eval job in one statement.
     public static func insert(runID: Int64, step: Int, rows: [NewEvalSample]) -> SQL {
         """
-        INSERT INTO eval_samples (run_id, step, line, category, prompt, png, strict, rewards)
-        SELECT \(runID), \(step), v.line, v.category, v.prompt, v.png, v.strict, v.rewards
-        FROM (VALUES \(rows: rows.map { [.int(Int64($0.line)), .text($0.category), .text($0.prompt), .bytes($0.png),
+        INSERT INTO eval_samples (run_id, step, line, sample, category, prompt, png, strict, rewards)
+        SELECT \(runID), \(step), v.line, v.sample, v.category, v.prompt, v.png, v.strict, v.rewards
+        FROM (VALUES \(rows: rows.map { [.int(Int64($0.line)), .int(Int64($0.sample)), .text($0.category), .text($0.prompt), .bytes($0.png),
                                           .bool($0.strict), .jsonb($0.rewardsJSON)] }))
-             AS v (line, category, prompt, png, strict, rewards)
+             AS v (line, sample, category, prompt, png, strict, rewards)
         ON CONFLICT DO NOTHING
         """
     }

@@ -45,3 +45,10 @@ extension MetricStatements {
         """
     }
 }
+
+extension MetricStatements {
+    /// The steps at which a run recorded metric `name`, in order.
+    public static func steps(runID: Int64, name: String) -> SQL {
+        "SELECT step FROM metrics WHERE run_id = \(runID) AND name = \(name) ORDER BY step"
+    }
+}

@@ -23,11 +23,12 @@ public enum EvalStage {
     }
 
     /// The images of the given (index, entry) pairs of `entries(of:config:)` (any slice: each index keeps its seed),
-    /// each scored by the category's verdict and every reward of the run.
+    /// `eval.samples_per_prompt` per entry, each scored by the category's verdict and every reward of the run.
     public static func images(model: FlowUNet, entries: [(offset: Int, element: PromptEntry)],
                               config: RunConfig) throws -> [ScoredEvalImage] {
         let samples = try Evaluation.samples(model: model, entries: entries, config: config.evalSamplerConfig(),
-                                             guidance: config.eval.guidance, seed: config.eval.seed)
+                                             guidance: config.eval.guidance, seed: config.eval.seed,
+                                             samplesPerLine: config.eval.samplesPerPrompt)
         let rewards = try config.weightedRewards()
         return try samples.map { s in
             var values = ["score": s.score, "strict": s.strict, "accuracy": s.accuracy]
@@ -43,6 +44,7 @@ public enum EvalStage {
     /// A whole evaluation of the current weights.
     public static func run(model: FlowUNet, evalSet: [PromptEntry], config: RunConfig) throws -> EvaluationReport {
         try Evaluation.run(model: model, entries: entries(of: evalSet, config: config),
-                           config: config.evalSamplerConfig(), guidance: config.eval.guidance, seed: config.eval.seed)
+                           config: config.evalSamplerConfig(), guidance: config.eval.guidance, seed: config.eval.seed,
+                           samplesPerLine: config.eval.samplesPerPrompt)
     }
 }
