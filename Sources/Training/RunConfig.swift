@@ -109,6 +109,8 @@ public struct RunConfig: Sendable, Equatable {
         public var klForm = KLForm.flowGRPO
         /// Optimizer steps per RL step (the step's samples are split into this many mini-batches).
         public var miniBatches = 2
+        /// Passes over the step's samples (Flow-GRPO's inner epochs): passes × mini-batches optimizer steps.
+        public var passes = 1
         public var timesteps = TimestepRule.first
         public var timestepFraction = 0.6
         /// Guided velocity in the training forward pass (required when the rollouts use guidance).

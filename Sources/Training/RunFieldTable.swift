@@ -87,6 +87,8 @@ extension RunConfig {
             .choice("train.kl_form", \.train.klForm, "KL estimate (docs/samplers.md, \"Log-probabilities and KL\")"),
             .int("train.mini_batches", \.train.miniBatches, "1…samples per step",
                  "optimizer steps per RL step (the step's samples split into this many)") { c, v in v >= 1 && v <= c.samplesPerStep },
+            .int("train.passes", \.train.passes, "1…16",
+                 "passes over the step's samples, each later one reshuffled (Flow-GRPO's inner epochs); the PPO clip binds from the second on") { _, v in (1...16).contains(v) },
             .choice("train.timesteps", \.train.timesteps,
                     "`first` ⌊N·fraction⌋ steps (Flow-GRPO), `random` ⌊(N−1)·fraction⌋ of steps 0…N−2 per sample (DanceGRPO), `stochastic` (the SDE window)"),
             .double("train.timestep_fraction", \.train.timestepFraction, "(0, 1]",

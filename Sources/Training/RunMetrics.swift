@@ -10,7 +10,9 @@ import Scenes
 /// - `train.*`: the objective over all terms (`loss`, `policy_loss`, `kl`, `approx_kl`, `clip_fraction`,
 ///   `ratio_mean`, `ratio_min`, `ratio_max`), the first mini-batch's ratios before any update
 ///   (`first_ratio_min`, `first_ratio_max`; exactly 1 on-policy), `grad_norm` (mean over optimizer steps),
-///   `grad_norm_max`, `lr`, `trained_samples`, `skipped_samples`.
+///   `grad_norm_max`, `lr`, `trained_samples`, `skipped_samples`; with several mini-batches `grad_cosine` (the mean
+///   cosine between successive mini-batch gradients); per trained timestep index k, `approx_kl.t<k>` and
+///   `clip_fraction.t<k>`.
 /// - `eval.strict`, `eval.strict_se`, `eval.accuracy`, `eval.score` (the mean partial score), `eval.noise`, and per
 ///   category `eval.strict.<category>`, `eval.strict_se.<category>`,
 ///   `eval.accuracy.<category>`, `eval.score.<category>`.
@@ -58,7 +60,13 @@ public enum RunMetrics {
             ("grad_norm_max", m.gradNorms.max() ?? 0), ("lr", m.learningRate),
             ("trained_samples", Double(m.trainedSamples)), ("skipped_samples", Double(m.skippedSamples)),
         ]
-        return values.map { NamedValue(name: "train." + $0.0, value: $0.1) }
+        var perStep: [(String, Double)] = m.gradCosines.isEmpty ? []
+            : [("grad_cosine", m.gradCosines.reduce(0, +) / Double(m.gradCosines.count))]
+        for t in m.perTimestep.keys.sorted() {
+            let p = m.perTimestep[t]!
+            perStep += [("approx_kl.t\(t)", p.approxKL), ("clip_fraction.t\(t)", p.clipFraction)]
+        }
+        return (values + perStep).map { NamedValue(name: "train." + $0.0, value: $0.1) }
     }
 
     /// An evaluation: overall and per category.

@@ -105,6 +105,40 @@ private func tempPath(_ name: String) -> String {
                                      config: config)
         #expect(two.trainedSamples == 2 && two.skippedSamples == samples.count - 2)
         #expect(two.all.terms == 2 * 3 && two.gradNorms.count == 2)
+        // Per timestep: each trained timestep's terms, adding up to all terms; one cosine for two mini-batches.
+        #expect(two.perTimestep.values.map(\.terms).reduce(0, +) == two.all.terms)
+        #expect(two.gradCosines.count == 1 && (-1...1).contains(two.gradCosines[0]))
+        let names = RunMetrics.train(two).map(\.name)
+        #expect(names.contains("train.grad_cosine"))
+        for t in two.perTimestep.keys { #expect(names.contains("train.approx_kl.t\(t)") && names.contains("train.clip_fraction.t\(t)")) }
+    }
+
+    @Test func laterPassesRetrainTheSameSamplesOffPolicy() throws {
+        var config = loopConfig()
+        let model = try loopModel()
+        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
+        let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config).map(\.trajectory)
+        let advantages = samples.indices.map { Double($0 % 3) - 1 }
+        let one = try TrainStage.run(state: try PolicyState(base: model, config: config), reference: nil, samples: samples,
+                                     advantages: advantages, step: 0, config: config)
+        config.train.passes = 3
+        let state = try PolicyState(base: model, config: config)
+        let three = try TrainStage.run(state: state, reference: nil, samples: samples, advantages: advantages, step: 0,
+                                       config: config)
+        // The first pass is the one-pass step, update for update; then two more passes over the same samples.
+        #expect(three.gradNorms.count == 3 * one.gradNorms.count && state.adam.step == three.gradNorms.count)
+        #expect(Array(three.gradNorms.prefix(one.gradNorms.count)) == one.gradNorms)
+        #expect(three.firstMiniBatch == one.firstMiniBatch && three.all.terms == 3 * one.all.terms)
+        #expect(three.gradCosines.count == three.gradNorms.count - 1)
+        // Later passes see ratios away from 1: the policy has moved since the rollouts.
+        #expect(three.all.ratioMax - three.all.ratioMin > one.all.ratioMax - one.all.ratioMin)
+    }
+
+    @Test func gradientCosinesAreWorkedOutByHand() {
+        #expect(TrainStage.cosine([1, 0, 0], [0, 2, 0]) == 0)
+        #expect(abs(TrainStage.cosine([1, 1], [2, 2]) - 1) < 1e-15)
+        #expect(abs(TrainStage.cosine([3, 4], [-4, -3]) + 24.0 / 25) < 1e-15)
+        #expect(TrainStage.cosine([0, 0], [1, 2]) == 0)
     }
 
     /// With CFG in training the guided velocity v_u + w·(v_c − v_u) carries the gradient: the combined pass must
@@ -119,10 +153,12 @@ private func tempPath(_ name: String) -> String {
         let members = Array(samples[0..<3]).map(\.trajectory)
         let advantages = [0.7, -1.2, 0.4]
         let sampler = try config.samplerConfig()
-        var metrics = PolicyMetrics()
+        var metrics = PolicyMetrics(), timestepMetrics = PolicyMetrics()
         model.zeroGradients()
         try TrainStage.accumulate(timestep: 1, members: members, advantages: advantages, scale: 1, model: model,
-                                  reference: nil, sampler: sampler, config: config, metrics: &metrics)
+                                  reference: nil, sampler: sampler, config: config, metrics: &metrics,
+                                  timestepMetrics: &timestepMetrics)
+        #expect(metrics == timestepMetrics)
         let combined = Array(model.gradients)
 
         // The objective's gradient g with respect to the guided velocity, then each branch on its own.

@@ -11,6 +11,11 @@ public struct TrainMetrics: Sendable, Equatable {
     public var firstMiniBatch = PolicyMetrics()
     /// One per optimizer step.
     public var gradNorms: [Double] = []
+    /// Cosine between each mini-batch's gradient (before clipping) and the previous one's: a direct read of the
+    /// gradient's signal-to-noise ratio (near 0: the mini-batches agree on little beyond noise).
+    public var gradCosines: [Double] = []
+    /// The objective per trained timestep index (which steps the update moves most).
+    public var perTimestep: [Int: PolicyMetrics] = [:]
     public var learningRate = 0.0
     /// Samples trained (nonzero advantage) and skipped (zero advantage).
     public var trainedSamples = 0
@@ -18,7 +23,8 @@ public struct TrainMetrics: Sendable, Equatable {
 }
 
 /// Stage `train` (docs/algorithms.md §3.1, Flow-GRPO `train_sd3.py`): the step's samples with nonzero advantage, in a
-/// seeded order, split into `train.mini_batches` mini-batches; per mini-batch, for each trained timestep one
+/// seeded order, split into `train.mini_batches` mini-batches, `train.passes` times over (each later pass
+/// reshuffled; a sample keeps its trained timesteps); per mini-batch, for each trained timestep one
 /// forward pass of the policy (and the reference when β > 0) over the samples that train it, the objective's
 /// ∂L/∂v averaged over the mini-batch's terms, one backward pass; then grad-norm clipping, one AdamW step, EMA.
 public enum TrainStage {
@@ -57,42 +63,68 @@ public enum TrainStage {
                 seed: config.seed, domain: "trained-timesteps", step: step, prompt: samples[i].key.prompt,
                 sample: samples[i].key.sample))
         }
-        let parts = min(config.train.miniBatches, order.count)
-        for part in 0..<parts {
-            let range = (part * order.count / parts)..<((part + 1) * order.count / parts)
-            let terms = range.reduce(0) { $0 + trained[$1].count }
-            model.zeroGradients()
-            var partMetrics = PolicyMetrics()
-            for t in 0..<n {
-                let members = range.filter { trained[$0].contains(t) }.map { ($0, order[$0]) }
-                guard !members.isEmpty else { continue }
-                try accumulate(timestep: t, members: members.map { samples[$0.1] },
-                               advantages: members.map { advantages[$0.1] }, scale: 1 / Double(terms),
-                               model: model, reference: reference, sampler: sampler, config: config,
-                               metrics: &partMetrics)
+        let parts = min(config.train.miniBatches, order.count), passes = config.train.passes
+        var previousGradient: [Float]? = nil
+        for pass in 0..<passes {
+            // Pass 0 takes the shuffled order as is; each later pass (Flow-GRPO's inner epochs) reshuffles it.
+            var sequence = Array(order.indices)
+            if pass > 0 {
+                var passStream = RandomStream(key: StreamKey(seed: config.seed, domain: "train-pass").child(step).child(pass))
+                passStream.shuffle(&sequence)
             }
-            let norm = clipGradientNorm(model.gradients, maxNorm: Float(config.train.gradClip))
-            guard norm.isFinite else {
-                throw ModelError(.badInput, "gradient norm became \(norm) at RL step \(step); lower train.lr")
+            for part in 0..<parts {
+                let range = (part * order.count / parts)..<((part + 1) * order.count / parts)
+                let terms = range.reduce(0) { $0 + trained[sequence[$1]].count }
+                model.zeroGradients()
+                var partMetrics = PolicyMetrics()
+                for t in 0..<n {
+                    let members = range.map { sequence[$0] }.filter { trained[$0].contains(t) }.map { order[$0] }
+                    guard !members.isEmpty else { continue }
+                    try accumulate(timestep: t, members: members.map { samples[$0] },
+                                   advantages: members.map { advantages[$0] }, scale: 1 / Double(terms),
+                                   model: model, reference: reference, sampler: sampler, config: config,
+                                   metrics: &partMetrics, timestepMetrics: &metrics.perTimestep[t, default: PolicyMetrics()])
+                }
+                if parts * passes > 1 {
+                    let gradient = Array(model.gradients)
+                    if let previous = previousGradient { metrics.gradCosines.append(cosine(previous, gradient)) }
+                    previousGradient = gradient
+                }
+                let norm = clipGradientNorm(model.gradients, maxNorm: Float(config.train.gradClip))
+                guard norm.isFinite else {
+                    throw ModelError(.badInput, "gradient norm became \(norm) at RL step \(step); lower train.lr")
+                }
+                metrics.gradNorms.append(Double(norm))
+                state.adam.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients),
+                                  lr: Float(metrics.learningRate))
+                if let ema = state.ema, state.adam.step % config.ema.every == 0 {
+                    ema.update(with: UnsafeBufferPointer(model.parameters))
+                }
+                if pass == 0 && part == 0 { metrics.firstMiniBatch = partMetrics }
+                metrics.all.merge(partMetrics)
             }
-            metrics.gradNorms.append(Double(norm))
-            state.adam.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients),
-                              lr: Float(metrics.learningRate))
-            if let ema = state.ema, state.adam.step % config.ema.every == 0 {
-                ema.update(with: UnsafeBufferPointer(model.parameters))
-            }
-            if part == 0 { metrics.firstMiniBatch = partMetrics }
-            metrics.all.merge(partMetrics)
         }
         state.completedSteps = step + 1
         return metrics
+    }
+
+    /// cos∠(a, b), summed in index order in double precision (0 when either is zero).
+    static func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var dot = 0.0, aa = 0.0, bb = 0.0
+        for i in a.indices {
+            let x = Double(a[i]), y = Double(b[i])
+            dot += x * y
+            aa += x * x
+            bb += y * y
+        }
+        return aa == 0 || bb == 0 ? 0 : dot / (aa.squareRoot() * bb.squareRoot())
     }
 
     /// One forward/backward pass: the policy's velocity at stored state x_t of every member, the objective's
     /// gradient (× `scale`), back through the model (both CFG branches when training with guidance).
     static func accumulate(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
                            model: FlowUNet, reference: FlowUNet?, sampler: SamplerConfig, config: RunConfig,
-                           metrics: inout PolicyMetrics) throws {
+                           metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
         let transition = sampler.transition(at: t)
         let kind = sampler.kind(at: t)
         let d = model.sampleSize
@@ -116,6 +148,7 @@ public enum TrainStage {
                                  advantage: advantages[b]),
                 transition: transition, kind: kind, options: options)
             metrics.add(term.policy, kl: term.kl, beta: options.beta)
+            timestepMetrics.add(term.policy, kl: term.kl, beta: options.beta)
             for j in 0..<d { dv[b * d + j] = Float(term.gradient[j] * scale) }
         }
         if guidance == 1 {
