@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling", "NumericCore"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "NumericCore"]),
         .testTarget(name: "GRPOTests", dependencies: ["GRPO", "NumericCore"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "Scenes", "NumericCore"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "Scenes", "Rewards", "NumericCore"]),
         .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport",
