@@ -73,16 +73,19 @@ public enum PolicyObjective {
                                   options: options.clip)
         var gradient = dLogp.map { b * policy.gradientWrtLogProb * $0 }
         var kl = 0.0
-        if options.beta > 0 {
+        // With β > 0 the KL term trains; with β = 0 and a reference given it is only measured (train.log_base_kl).
+        if options.beta > 0 || reference != nil {
             guard let reference, reference.count == d else {
                 throw SamplingError("the KL term needs the reference velocity (\(d) values)")
             }
             let referenceMean = (0..<d).map { a * Double(step.state[$0]) + b * reference[$0] }
             kl = try KLDivergence.value(policyMean: mean, referenceMean: referenceMean, transition: transition,
                                         form: options.klForm)
-            let dKL = try KLDivergence.gradientWrtPolicyMean(policyMean: mean, referenceMean: referenceMean,
-                                                             transition: transition, form: options.klForm)
-            for j in 0..<d { gradient[j] += b * options.beta * dKL[j] }
+            if options.beta > 0 {
+                let dKL = try KLDivergence.gradientWrtPolicyMean(policyMean: mean, referenceMean: referenceMean,
+                                                                 transition: transition, form: options.klForm)
+                for j in 0..<d { gradient[j] += b * options.beta * dKL[j] }
+            }
         }
         return ObjectiveTerm(policy: policy, kl: kl, loss: policy.loss + options.beta * kl, gradient: gradient)
     }

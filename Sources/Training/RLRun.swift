@@ -51,7 +51,7 @@ public final class RLRun {
         try config.checkRewardsFit(trainSet, file: config.prompts.train)
         self.config = config
         state = try PolicyState(base: base, config: config)
-        if config.train.beta > 0 {
+        if config.needsReference {
             let r = try FlowUNet(config: base.config, seed: 0, threads: config.model.threads)
             r.copyParameters(from: base)
             reference = r

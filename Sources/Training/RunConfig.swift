@@ -115,6 +115,8 @@ public struct RunConfig: Sendable, Equatable {
         public var timestepFraction = 0.6
         /// Guided velocity in the training forward pass (required when the rollouts use guidance).
         public var cfg = false
+        /// Measure the KL to the base model (`train.kl`) even at β = 0 (a reference pass per trained term).
+        public var logBaseKL = false
         public init() {}
     }
 
@@ -218,6 +220,9 @@ extension RunConfig {
     public func weightedRewards() throws -> WeightedRewards {
         try WeightedRewards(rewards.map { (try RewardRegistry.reward(named: $0.name), $0.weight) })
     }
+
+    /// True when the training stage needs the frozen base model: for the KL term (β > 0) or to measure it.
+    public var needsReference: Bool { train.beta > 0 || train.logBaseKL }
 
     /// Samples per RL step.
     public var samplesPerStep: Int { group.promptsPerStep * group.size }

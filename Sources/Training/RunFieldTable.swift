@@ -94,6 +94,8 @@ extension RunConfig {
             .double("train.timestep_fraction", \.train.timestepFraction, "(0, 1]",
                     "the fraction of steps trained [Flow-GRPO 0.99]") { _, v in v > 0 && v <= 1 },
             .bool("train.cfg", \.train.cfg, "guided velocity in the training forward pass"),
+            .bool("train.log_base_kl", \.train.logBaseKL,
+                  "measure the KL to the base model (`train.kl`) even at β = 0; never changes the update, costs a reference pass per trained term"),
             .bool("ema.enabled", \.ema.enabled, "EMA of the weights for evaluation and saving (Flow-GRPO `ema.py`)"),
             .double("ema.decay", \.ema.decay, "(0, 1)", "decay min(decay, (1+n)/(10+n)) [Flow-GRPO 0.9]") { _, v in v > 0 && v < 1 },
             .int("ema.every", \.ema.every, "≥ 1", "update every k optimizer steps [Flow-GRPO 8]") { _, v in v >= 1 },

@@ -135,6 +135,26 @@ private func tempPath(_ name: String) -> String {
         #expect(three.all.ratioMax - three.all.ratioMin > one.all.ratioMax - one.all.ratioMin)
     }
 
+    @Test func theKLToTheBaseIsMeasuredAtBetaZeroWithoutChangingTheUpdate() throws {
+        var config = loopConfig()
+        let model = try loopModel()
+        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
+        let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config).map(\.trajectory)
+        let advantages = samples.indices.map { Double($0 % 3) - 1 }
+        let plain = try PolicyState(base: model, config: config)
+        let unmeasured = try TrainStage.run(state: plain, reference: nil, samples: samples, advantages: advantages,
+                                            step: 0, config: config)
+        config.train.logBaseKL = true
+        #expect(config.needsReference)
+        let measured = try PolicyState(base: model, config: config)
+        let withKL = try TrainStage.run(state: measured, reference: model, samples: samples, advantages: advantages,
+                                        step: 0, config: config)
+        #expect(unmeasured.all.kl == 0 && withKL.all.kl > 0, "the second mini-batch sees a policy that has moved")
+        #expect(withKL.firstMiniBatch.kl == 0, "before the first update the policy is the base")
+        #expect(withKL.gradNorms == unmeasured.gradNorms && withKL.all.loss == unmeasured.all.loss)
+        #expect((0..<model.parameters.count).allSatisfy { plain.model.parameters[$0] == measured.model.parameters[$0] })
+    }
+
     @Test func gradientCosinesAreWorkedOutByHand() {
         #expect(TrainStage.cosine([1, 0, 0], [0, 2, 0]) == 0)
         #expect(abs(TrainStage.cosine([1, 1], [2, 2]) - 1) < 1e-15)

@@ -17,7 +17,7 @@ enum TrainJob {
         let base = try env.cache.model(env.connection, run: env.run, step: 0, kind: .policy, threads: config.model.threads)
         let state = try startingState(env, base: base)
         let samples = try loadSamples(env)
-        let metrics = try TrainStage.run(state: state, reference: config.train.beta > 0 ? base : nil,
+        let metrics = try TrainStage.run(state: state, reference: config.needsReference ? base : nil,
                                          samples: samples.map(\.sample), advantages: samples.map(\.advantage),
                                          step: k, config: config)
         state.completedSteps = k + 1
