@@ -89,14 +89,19 @@ public final class RLRun {
         return StepReport(step: k, plan: plan, scores: scores, advantages: advantages, train: metrics, times: times)
     }
 
-    /// Evaluates the current weights (the EMA's when kept).
-    public func evaluate() throws -> EvaluationReport {
-        try EvalStage.run(model: state.evaluationModel(), evalSet: evalSet, config: config)
+    /// The weights evaluations read: the EMA's when kept (unless `eval.weights` is `live`), else the policy.
+    func evaluatedModel() throws -> FlowUNet {
+        config.evaluatesEMA ? try state.evaluationModel() : state.model
     }
 
-    /// The evaluation images of the current weights (the EMA's when kept), each with every recorded value.
+    /// Evaluates the current weights (`evaluatedModel()`).
+    public func evaluate() throws -> EvaluationReport {
+        try EvalStage.run(model: evaluatedModel(), evalSet: evalSet, config: config)
+    }
+
+    /// The evaluation images of the current weights (`evaluatedModel()`), each with every recorded value.
     public func evaluationImages() throws -> [ScoredEvalImage] {
-        try EvalStage.images(model: state.evaluationModel(),
+        try EvalStage.images(model: evaluatedModel(),
                              entries: Array(EvalStage.entries(of: evalSet, config: config).enumerated()), config: config)
     }
 }

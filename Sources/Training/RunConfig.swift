@@ -142,7 +142,17 @@ public struct RunConfig: Sendable, Equatable {
         public var promptStride = 1
         /// Images per eval prompt line (seeds: line, sample); standard errors are clustered by line.
         public var samplesPerPrompt = 1
+        /// Which weights are evaluated when the run keeps an EMA.
+        public var weights = EvalWeights.ema
         public init() {}
+    }
+
+    /// The weights an evaluation samples from.
+    public enum EvalWeights: String, Sendable, CaseIterable {
+        /// The EMA when `ema.enabled` (what is saved), else the policy.
+        case ema
+        /// The policy as trained (the rollouts' weights), also when an EMA is kept: shows the EMA's lag.
+        case live
     }
 }
 
@@ -220,6 +230,9 @@ extension RunConfig {
     public func weightedRewards() throws -> WeightedRewards {
         try WeightedRewards(rewards.map { (try RewardRegistry.reward(named: $0.name), $0.weight) })
     }
+
+    /// True when evaluations after step k > 0 read the EMA weights (the stored `eval` checkpoint) rather than the policy.
+    public var evaluatesEMA: Bool { ema.enabled && eval.weights == .ema }
 
     /// True when the training stage needs the frozen base model: for the KL term (β > 0) or to measure it.
     public var needsReference: Bool { train.beta > 0 || train.logBaseKL }

@@ -106,6 +106,7 @@ extension RunConfig {
             .double("eval.guidance", \.eval.guidance, "[1, 20]", "CFG scale of evaluation") { _, v in v >= 1 && v <= 20 },
             .uint64("eval.seed", \.eval.seed, "eval noise seed"),
             .int("eval.prompt_stride", \.eval.promptStride, "≥ 1", "evaluate every k-th eval prompt") { _, v in v >= 1 },
+            .choice("eval.weights", \.eval.weights, "`ema` (the EMA when kept, as saved) or `live` (the policy as trained: the EMA's lag)"),
             .int("eval.samples_per_prompt", \.eval.samplesPerPrompt, "1…64",
                  "images per eval prompt (decisive evals: 4, i.e. 1536 images on geneval-eval.txt); standard errors clustered by prompt") { _, v in (1...64).contains(v) },
         ]

@@ -155,6 +155,22 @@ private func tempPath(_ name: String) -> String {
         #expect((0..<model.parameters.count).allSatisfy { plain.model.parameters[$0] == measured.model.parameters[$0] })
     }
 
+    @Test func liveEvaluationsReadThePolicyAndEMAEvaluationsTheAverage() throws {
+        var config = loopConfig()
+        config.ema.enabled = true
+        config.ema.decay = 0.5
+        let run = try RLRun(config: config, base: try loopModel(), trainSet: loopPrompts, evalSet: loopPrompts)
+        _ = try run.step()
+        let ema = try run.evaluatedModel(), average = try run.state.evaluationModel()
+        #expect((0..<ema.parameters.count).allSatisfy { ema.parameters[$0] == average.parameters[$0] })
+        #expect((0..<ema.parameters.count).contains { ema.parameters[$0] != run.state.model.parameters[$0] })
+        config.eval.weights = .live
+        #expect(!config.evaluatesEMA)
+        let live = try RLRun(config: config, base: try loopModel(), trainSet: loopPrompts, evalSet: loopPrompts)
+        _ = try live.step()
+        #expect(try live.evaluatedModel() === live.state.model)
+    }
+
     @Test func gradientCosinesAreWorkedOutByHand() {
         #expect(TrainStage.cosine([1, 0, 0], [0, 2, 0]) == 0)
         #expect(abs(TrainStage.cosine([1, 1], [2, 2]) - 1) < 1e-15)

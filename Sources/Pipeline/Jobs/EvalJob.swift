@@ -12,7 +12,7 @@ import Training
 enum EvalJob {
     static func run(_ env: JobEnvironment) throws -> JobOutput {
         let k = env.step, config = env.config
-        let kind: CheckpointKind = config.ema.enabled && k > 0 ? .eval : .policy
+        let kind: CheckpointKind = config.evaluatesEMA && k > 0 ? .eval : .policy
         let model = try env.cache.model(env.connection, run: env.run, step: k, kind: kind, threads: env.threads)
         let all = Array(env.run.evalEntries.enumerated())
         let lower = env.job.shard * env.run.evalShardLines, upper = min(all.count, lower + env.run.evalShardLines)
