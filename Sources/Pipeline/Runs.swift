@@ -56,6 +56,13 @@ public struct Runs {
     /// Everything a run needs, read and validated: the prompt sets (non-empty, every prompt tokenisable), the
     /// rewards, and the base model. Errors name the field.
     public static func prepare(_ config: RunConfig) throws -> RunSubmission {
+        var none: [String: [UInt8]] = [:]
+        return try prepare(config, baseModels: &none)
+    }
+
+    /// The same, reusing the serialized base models in `baseModels` (by `model.base` path) and adding the ones it
+    /// reads: the runs of a sweep share one copy of their base model in memory.
+    public static func prepare(_ config: RunConfig, baseModels: inout [String: [UInt8]]) throws -> RunSubmission {
         try config.validate()
         let trainText = try readPrompts(config.prompts.train, field: "prompts.train")
         let evalText = try readPrompts(config.prompts.eval, field: "prompts.eval")
@@ -65,12 +72,15 @@ public struct Runs {
         for e in trainSet + evalSet { _ = try Tokenizer.encode(e.prompt) }
         _ = try config.weightedRewards()
         try config.checkRewardsFit(trainSet, file: config.prompts.train)
-        let base: FlowUNet
-        do { base = try Checkpoint.load(path: config.model.base).model } catch let e as ModelError {
-            throw ConfigError(field: "model.base", e.message)
+        if baseModels[config.model.base] == nil {
+            let base: FlowUNet
+            do { base = try Checkpoint.load(path: config.model.base).model } catch let e as ModelError {
+                throw ConfigError(field: "model.base", e.message)
+            }
+            baseModels[config.model.base] = try Checkpoint.serialized(base, step: 0)
         }
         return RunSubmission(config: config, trainPrompts: trainText, evalPrompts: evalText,
-                             baseModel: try Checkpoint.serialized(base, step: 0))
+                             baseModel: baseModels[config.model.base]!)
     }
 
     /// Writes a prepared run and its first jobs on `c`, inside the caller's transaction.

@@ -30,7 +30,8 @@ public struct Sweeps {
     /// all its runs with their first jobs in one transaction: either the whole sweep is queued or none of it. A sweep
     /// or run name in use is an error.
     public func submit(_ sweep: SweepFile, fileText: String) throws -> [RunSummary] {
-        let submissions = try sweep.members.map { try Runs.prepare($0.config) }
+        var baseModels: [String: [UInt8]] = [:]  // one copy per base model, however many runs share it
+        let submissions = try sweep.members.map { try Runs.prepare($0.config, baseModels: &baseModels) }
         return try connection.transaction { c in
             if try c.execute(SweepStatements.byName(sweep.name)).rows.count > 0 {
                 throw PipelineError.invalid("a sweep named \"\(sweep.name)\" exists already (rename it in the sweep file)")

@@ -114,12 +114,17 @@ private func tempPath(_ name: String) -> String {
         for t in two.perTimestep.keys { #expect(names.contains("train.approx_kl.t\(t)") && names.contains("train.clip_fraction.t\(t)")) }
     }
 
-    @Test func laterPassesRetrainTheSameSamplesOffPolicy() throws {
-        var config = loopConfig()
+    /// The loop model, step 0's first rollout shard, and fixed nonzero and zero advantages for it.
+    static func firstShard(_ config: RunConfig) throws -> (FlowUNet, [RolloutTrajectory], [Double]) {
         let model = try loopModel()
         let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
         let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config).map(\.trajectory)
-        let advantages = samples.indices.map { Double($0 % 3) - 1 }
+        return (model, samples, samples.indices.map { Double($0 % 3) - 1 })
+    }
+
+    @Test func laterPassesRetrainTheSameSamplesOffPolicy() throws {
+        var config = loopConfig()
+        let (model, samples, advantages) = try Self.firstShard(config)
         let one = try TrainStage.run(state: try PolicyState(base: model, config: config), reference: nil, samples: samples,
                                      advantages: advantages, step: 0, config: config)
         config.train.passes = 3
@@ -137,10 +142,7 @@ private func tempPath(_ name: String) -> String {
 
     @Test func theKLToTheBaseIsMeasuredAtBetaZeroWithoutChangingTheUpdate() throws {
         var config = loopConfig()
-        let model = try loopModel()
-        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
-        let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config).map(\.trajectory)
-        let advantages = samples.indices.map { Double($0 % 3) - 1 }
+        let (model, samples, advantages) = try Self.firstShard(config)
         let plain = try PolicyState(base: model, config: config)
         let unmeasured = try TrainStage.run(state: plain, reference: nil, samples: samples, advantages: advantages,
                                             step: 0, config: config)
