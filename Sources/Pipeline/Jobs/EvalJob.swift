@@ -6,8 +6,8 @@ import Store
 import Training
 
 /// `eval` k, shard e: deterministic ODE sampling at the eval step count of one slice of the eval prompts
-/// (`eval.samples_per_prompt` images each) with the fixed eval seed (each prompt keeps its own seed key, so the shards together equal one whole evaluation), scored
-/// by GenEval, every reward of the run and `noise`;
+/// (`eval.samples_per_prompt` images each) with the fixed eval seed (each image keeps its own seed key, so the
+/// shards together equal one whole evaluation), scored by GenEval, every reward of the run and `noise`;
 /// the last shard writes the per-category accuracies as metrics and, after the final step, completes the run.
 enum EvalJob {
     static func run(_ env: JobEnvironment) throws -> JobOutput {
@@ -22,7 +22,8 @@ enum EvalJob {
         return JobOutput { c, _ in
             for batch in rows.batches(of: 200) {
                 try c.execute(EvalSampleStatements.insert(runID: env.run.id, step: k, rows: batch.map { e, png in
-                    EvalSampleStatements.NewEvalSample(line: e.sample.index, sample: e.sample.sample, category: e.sample.entry.category.rawValue,
+                    EvalSampleStatements.NewEvalSample(line: e.sample.index, sample: e.sample.sample,
+                                                       category: e.sample.entry.category.rawValue,
                                                        prompt: e.sample.entry.prompt, png: png, strict: e.sample.strict == 1,
                                                        rewardsJSON: e.valuesJSON)
                 }))

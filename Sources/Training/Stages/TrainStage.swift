@@ -25,7 +25,7 @@ public struct TrainMetrics: Sendable, Equatable {
 /// Stage `train` (docs/algorithms.md §3.1, Flow-GRPO `train_sd3.py`): the step's samples with nonzero advantage, in a
 /// seeded order, split into `train.mini_batches` mini-batches, `train.passes` times over (each later pass
 /// reshuffled; a sample keeps its trained timesteps); per mini-batch, for each trained timestep one
-/// forward pass of the policy (and the reference when β > 0) over the samples that train it, the objective's
+/// forward pass of the policy (and the reference when β > 0 or `train.log_base_kl`) over the samples that train it, the objective's
 /// ∂L/∂v averaged over the mini-batch's terms, one backward pass; then grad-norm clipping, one AdamW step, EMA.
 public enum TrainStage {
     /// Trains `state` on `samples` with `advantages` (aligned) at RL step `step`; `reference` is the frozen base,
