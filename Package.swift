@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "GRPO", "Model", "Sampling", "Scenes", "Rewards", "NumericCore"]),
         .target(name: "StoreTestSupport", dependencies: ["Store"], path: "Tests/StoreTestSupport"),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTestSupport"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport",
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Training", "GRPO", "Sampling", "Store", "StoreTestSupport", "Imaging", "Scenes",
                                                         "Model", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes", "Store"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Imaging"]),

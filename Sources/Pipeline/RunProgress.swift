@@ -15,6 +15,8 @@ public struct RunProgress: Sendable {
     public let evalStandardError: Double?
     /// Mean wall time of the run's last (up to) five completed steps.
     public let secondsPerStep: Double?
+    /// External rewards no worker is serving.
+    public let externalWaits: [ExternalRewardWait]
 
     /// Reads the snapshot of run `name`.
     public static func read(_ c: Connection, name: String) throws -> RunProgress {
@@ -36,7 +38,8 @@ public struct RunProgress: Sendable {
         let recent = steps.suffix(5)
         return RunProgress(run: run, counts: counts, running: running, reward: reward, eval: eval,
                            evalStandardError: evalSE.flatMap { $0.0 == eval?.0 ? $0.1 : nil },
-                           secondsPerStep: recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count))
+                           secondsPerStep: recent.isEmpty ? nil : recent.reduce(0, +) / Double(recent.count),
+                           externalWaits: try ExternalRewardWait.read(c, runID: run.id))
     }
 
     /// True once the run can make no more progress by itself (completed, cancelled or failed).

@@ -70,7 +70,7 @@ public struct Runs {
         let evalSet = try PromptSets.parse(evalText, name: config.prompts.eval)
         guard !trainSet.isEmpty else { throw ConfigError(field: "prompts.train", "the train prompt set is empty") }
         for e in trainSet + evalSet { _ = try Tokenizer.encode(e.prompt) }
-        _ = try config.weightedRewards()
+        _ = try config.internalRewards()
         try config.checkRewardsFit(trainSet, file: config.prompts.train)
         if baseModels[config.model.base] == nil {
             let base: FlowUNet

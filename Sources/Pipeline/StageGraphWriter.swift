@@ -47,6 +47,13 @@ struct StageGraphWriter {
         }
     }
 
+    /// Enqueues a job that is not a Swift stage's (an external reward job).
+    func enqueue(_ job: JobSpec) throws {
+        try clock.measure {
+            if try queue.enqueue(job) != nil && !job.held { try connection.execute(JobStatements.notify) }
+        }
+    }
+
     /// Opens the fan-in barrier of `stage` at `step` for `expected` arrivals.
     func createBarrier(_ stage: PipelineStage, step: Int, expected: Int) throws {
         try clock.measure { try queue.createBarrier(runID: run.id, step: step, stage: stage.rawValue, expected: expected) }

@@ -47,6 +47,7 @@ public struct HTMLReport {
         clustered by prompt.</p>
 
         """
+        for r in runs { for n in r.notices { html += "<p class=\"down\">\(esc(r.name)): \(esc(n))</p>\n" } }
         if let sweep { html += sweep.html() }
         html += summary()
         html += categoryTable()

@@ -26,6 +26,8 @@ public struct RunReportData {
     public var stepSeconds: [CurvePoint] = [], queuePercent: [CurvePoint] = []
     /// One grid of eval images per eval step.
     public var grids: [(step: Int, image: RGBImage)] = []
+    /// What the run is waiting for that no worker provides ("waiting for external reward align: …").
+    public var notices: [String] = []
 
     public init(name: String, state: String, steps: Int, stepsDone: Int, config: String) {
         self.name = name
@@ -95,6 +97,7 @@ public struct RunReportData {
             (step: try r.int("step"), name: try r.string("name"), value: try r.double("value"))
         }
         d.add(metrics: rows, stepSecondsFromStages: false)
+        d.notices = try ExternalRewardWait.read(c, runID: id).map(\.message)
         for r in try c.execute(ViewStatements.stepTimings(runID: id)).rows {
             let x = Double(try r.int("step")), s = try r.double("step_seconds")
             d.stepSeconds.append((x, s))

@@ -60,7 +60,11 @@ public final class RLRun {
         }
         self.trainSet = trainSet
         self.evalSet = evalSet
-        rewards = try config.weightedRewards()
+        guard config.externalRewards.isEmpty, let rewards = try config.internalRewards() else {
+            throw ConfigError(field: "rewards.\(config.externalRewards.first?.name ?? "")",
+                              "is external: external rewards are scored by reward workers through the pipeline (`flowcps run submit`), not by `flowcps rl`")
+        }
+        self.rewards = rewards
     }
 
     /// Runs the next RL step (`state.completedSteps`).

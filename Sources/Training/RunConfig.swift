@@ -156,13 +156,31 @@ public struct RunConfig: Sendable, Equatable {
     }
 }
 
-/// One reward term of the run.
+/// A reward value a sample lacks.
+public struct MissingReward: Error, Equatable {
+    public let name: String
+}
+
+/// One reward term of the run: a reward of the registry scored by the pipeline's score stage, or an external one
+/// (`external: true`) scored by any process that claims its `reward` jobs over SQL (docs/external-rewards.md).
 public struct RewardWeight: Sendable, Equatable {
     public var name: String
     public var weight: Double
-    public init(name: String, weight: Double) {
+    /// Scored outside FlowCPS by a reward worker.
+    public var external: Bool
+    public init(name: String, weight: Double, external: Bool = false) {
         self.name = name
         self.weight = weight
+        self.external = external
+    }
+
+    /// An external reward's name: lower-case letters, digits and `_`, starting with a letter, at most 40 characters
+    /// (it travels in job arguments and SQL rows, and workers select jobs by it).
+    public static func isValidExternalName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, ("a"..."z").contains(first), name.unicodeScalars.count <= 40 else {
+            return false
+        }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 }
 
@@ -226,9 +244,24 @@ extension RunConfig {
                              minimum: train.minLR)
     }
 
-    /// The weighted reward set.
-    public func weightedRewards() throws -> WeightedRewards {
-        try WeightedRewards(rewards.map { (try RewardRegistry.reward(named: $0.name), $0.weight) })
+    /// The weighted set of the rewards FlowCPS scores itself; nil when every reward is external.
+    public func internalRewards() throws -> WeightedRewards? {
+        let terms = rewards.filter { !$0.external }
+        return terms.isEmpty ? nil : try WeightedRewards(terms.map { (try RewardRegistry.reward(named: $0.name), $0.weight) })
+    }
+
+    /// The rewards scored by external reward workers, in the run file's order.
+    public var externalRewards: [RewardWeight] { rewards.filter(\.external) }
+
+    /// The weighted total of one sample's named reward values, Σ weight·value in the run file's order (the same
+    /// sum, in the same order, as `WeightedRewards.score`); nil names the first reward missing from `values`.
+    public func total(of values: [String: Double]) -> Result<Double, MissingReward> {
+        var total = 0.0
+        for r in rewards {
+            guard let v = values[r.name] else { return .failure(MissingReward(name: r.name)) }
+            total += r.weight * v
+        }
+        return .success(total)
     }
 
     /// True when evaluations after step k > 0 read the EMA weights (the stored `eval` checkpoint) rather than the policy.
@@ -249,7 +282,7 @@ extension RunConfig {
                 throw ConfigError(field: "prompts.train", "\(file): \(error.message)")
             }
         }
-        for r in rewards where r.weight != 0 {
+        for r in rewards where r.weight != 0 && !r.external {
             let reward = try RewardRegistry.reward(named: r.name)
             let misfits = specs.indices.compactMap { i in reward.unsupported(specs[i]).map { (i, $0) } }
             guard let (first, why) = misfits.first else { continue }

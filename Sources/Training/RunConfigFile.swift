@@ -102,9 +102,20 @@ public enum RunConfigFile {
                 let r = try YAMLFields(n, path: f.path)
                 var rewards: [RewardWeight] = []
                 for name in r.keys {
-                    var w = 0.0
-                    try r.double(name, &w)
-                    rewards.append(RewardWeight(name: name, weight: w))
+                    if let sub = r.node(name), case .mapping = sub {
+                        // `name: {weight: W, external: true}`
+                        let m = try YAMLFields(sub, path: "\(f.path).\(name)")
+                        var w = 0.0, external = false
+                        guard m.has("weight") else { throw ConfigError(field: "\(f.path).\(name).weight", "is required") }
+                        try m.double("weight", &w)
+                        try m.bool("external", &external)
+                        try m.finish()
+                        rewards.append(RewardWeight(name: name, weight: w, external: external))
+                    } else {
+                        var w = 0.0
+                        try r.double(name, &w)
+                        rewards.append(RewardWeight(name: name, weight: w))
+                    }
                 }
                 try r.finish()
                 return .rewards(rewards)
@@ -162,7 +173,7 @@ public enum RunConfigFile {
             case let .string(s): lines.append("\(indent)\(key): \(f.kind == .string ? quoted(s) : s)")
             case let .rewards(r):
                 lines.append("\(indent)\(key):")
-                lines += r.map { "\(indent)  \($0.name): \($0.weight)" }
+                lines += r.map { "\(indent)  \($0.name): \(RunField.text(of: $0))" }
             case let v: lines.append("\(indent)\(key): \(RunField.text(v))")
             }
         }

@@ -59,14 +59,22 @@ extension RunConfig {
             .int("group.prompts_per_shard", \.group.promptsPerShard, "1…group.prompts_per_step",
                  "prompts per rollout job (whole groups)") { c, v in v >= 1 && v <= c.group.promptsPerStep },
             RunField(path: "rewards", kind: .rewards, range: "nonzero finite weights",
-                     doc: "reward name → weight; total = Σ weight·score; names: " + RewardRegistry.names.joined(separator: ", "),
+                     doc: "reward name → weight, or → {weight: W, external: true} for a reward scored by external workers (docs/external-rewards.md); total = Σ weight·score; names: " + RewardRegistry.names.joined(separator: ", "),
                      read: { .rewards($0.rewards) }, write: { c, v in if case let .rewards(r) = v { c.rewards = r } },
                      holds: nil).checked { c in
                 guard !c.rewards.isEmpty else { throw ConfigError(field: "rewards", "must name at least one reward") }
                 var seen = Set<String>()
                 for r in c.rewards {
-                    guard RewardRegistry.names.contains(r.name) else {
-                        throw ConfigError(field: "rewards.\(r.name)", "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", "))")
+                    if r.external {
+                        guard !RewardRegistry.names.contains(r.name) else {
+                            throw ConfigError(field: "rewards.\(r.name)", "is a built-in reward; an external reward needs a name of its own")
+                        }
+                        guard RewardWeight.isValidExternalName(r.name) else {
+                            throw ConfigError(field: "rewards.\(r.name)",
+                                              "an external reward's name must be lower-case letters, digits and _, starting with a letter (at most 40)")
+                        }
+                    } else if !RewardRegistry.names.contains(r.name) {
+                        throw ConfigError(field: "rewards.\(r.name)", "unknown reward; known rewards: \(RewardRegistry.names.joined(separator: ", ")) (a reward scored outside FlowCPS is written `\(r.name): {weight: W, external: true}`)")
                     }
                     guard seen.insert(r.name).inserted else { throw ConfigError(field: "rewards.\(r.name)", "given twice") }
                     guard r.weight.isFinite && r.weight != 0 else {

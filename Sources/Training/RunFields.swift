@@ -80,8 +80,13 @@ public struct RunField: Sendable {
         case let .string(s): s
         case let .bool(b): "\(b)"
         case let .window(w): w.map { "[\($0.lowerBound), \($0.upperBound)]" } ?? "null"
-        case let .rewards(r): "{" + r.map { "\($0.name): \($0.weight)" }.joined(separator: ", ") + "}"
+        case let .rewards(r): "{" + r.map { "\($0.name): \(text(of: $0))" }.joined(separator: ", ") + "}"
         }
+    }
+
+    /// One reward's value as YAML: its weight, or `{weight: W, external: true}` for an external reward.
+    static func text(of r: RewardWeight) -> String {
+        r.external ? "{weight: \(r.weight), external: true}" : "\(r.weight)"
     }
 }
 

@@ -65,6 +65,7 @@ struct RunCommand: ParsableCommand {
             let counts = try JobQueue(connection: c).counts(runID: r.id)
             print("jobs: " + ([.running, .available, .pending, .completed, .failed, .cancelled] as [JobState])
                 .compactMap { s in counts[s].map { "\(s) \($0)" } }.joined(separator: ", "))
+            for w in try ExternalRewardWait.read(c, runID: r.id) { print(w.message) }
             let latest = try c.execute(MetricStatements.latest(runID: r.id)).rows
             if let table = try RunCommand.evalTable(latest) { print(table) }
             for m in latest {
@@ -115,6 +116,7 @@ struct RunCommand: ParsableCommand {
                     + "@\(e.step)"
             }
             if p.run.state == .paused, let reason = p.run.reason { line += "  (\(reason))" }
+            for w in p.externalWaits { line += "  " + w.message }
             if terminal {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else if line != last {

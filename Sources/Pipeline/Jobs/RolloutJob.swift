@@ -3,7 +3,8 @@ import Store
 import Training
 
 /// `rollout` k, shard s: G samples per prompt of the shard from the step-k policy; writes one `samples` row (PNG)
-/// and one `trajectories` row (states, old log-probs) per sample, each table in one statement, then enqueues the shard's score job.
+/// and one `trajectories` row (states, old log-probs) per sample, each table in one statement, then enqueues the shard's score job and one
+/// job per external reward.
 enum RolloutJob {
     static func run(_ env: JobEnvironment) throws -> JobOutput {
         let shard = try PlanJob.shard(env)
@@ -23,7 +24,12 @@ enum RolloutJob {
                     (s.key.prompt, s.key.sample, states, logProbs)
                 }))
             }
-            try env.graph(c).enqueue(.score, step: env.step, shard: env.job.shard, held: held)
+            let g = env.graph(c)
+            try g.enqueue(.score, step: env.step, shard: env.job.shard, held: held)
+            for r in env.config.externalRewards {
+                try g.enqueue(ExternalRewardJob.spec(run: env.run.id, step: env.step, shard: env.job.shard,
+                                                     prompts: shard.prompts.map(\.index), reward: r.name, held: held))
+            }
         }
     }
 }

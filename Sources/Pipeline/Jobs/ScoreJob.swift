@@ -3,8 +3,9 @@ import Sampling
 import Store
 import Training
 
-/// `score` k, shard s: every reward of each of the shard's images (decoded from the stored PNG) and the weighted
-/// total; the last shard to arrive at the step's barrier enqueues the advantage job.
+/// `score` k, shard s: every internal reward of each of the shard's images (decoded from the stored PNG) and, when
+/// the run has no external rewards, the weighted total; the last job to arrive at the step's barrier (internal or
+/// external) enqueues the advantage job.
 enum ScoreJob {
     static func run(_ env: JobEnvironment) throws -> JobOutput {
         let shard = try PlanJob.shard(env)
@@ -24,14 +25,18 @@ enum ScoreJob {
                                                prompt: try r.int("prompt_index"), sample: try r.int("sample_index")),
                                 line: try r.int("line"), prompt: try r.string("prompt"), image: image)
         }
-        let scores = try ScoreStage.run(images: samples, rewards: try env.config.weightedRewards())
+        let scores = try env.config.internalRewards().map { try ScoreStage.run(images: samples, rewards: $0) } ?? []
+        // With external rewards the weighted total waits for them: the advantage job sums it.
+        let writesTotal = env.config.externalRewards.isEmpty
         return JobOutput { c, held in
             for batch in scores.batches() {
                 try c.execute(RewardStatements.insert(runID: env.run.id, step: env.step, rows: batch.flatMap { s in
                     s.rewards.map { (s.key.prompt, s.key.sample, $0.name, $0.value) }
                 }))
-                try c.execute(SampleStatements.set(.reward, runID: env.run.id, step: env.step,
-                                                   rows: batch.map { ($0.key.prompt, $0.key.sample, $0.total) }))
+                if writesTotal {
+                    try c.execute(SampleStatements.set(.reward, runID: env.run.id, step: env.step,
+                                                       rows: batch.map { ($0.key.prompt, $0.key.sample, $0.total) }))
+                }
             }
             let g = env.graph(c)
             if try g.arrive(.score, step: env.step) {

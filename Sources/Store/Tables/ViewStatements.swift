@@ -1,6 +1,14 @@
 /// Statements on the analysts' views (migrations/0002_views.sql) that reports read.
 public enum ViewStatements {
     /// Rollout reward statistics per step of one reward (`total`: the weighted sum trained on).
+    /// The run's external rewards with jobs waiting for a reward worker (view `external_reward_waits`).
+    public static func externalRewardWaits(runID: Int64) -> SQL {
+        """
+        SELECT reward, waiting, running, completed, coalesce(oldest_wait_seconds, 0) AS oldest_wait_seconds
+        FROM external_reward_waits WHERE run_id = \(runID) ORDER BY reward
+        """
+    }
+
     public static func rewardCurve(runID: Int64, reward: String) -> SQL {
         """
         SELECT step, mean, p10, median, p90 FROM reward_curve WHERE run_id = \(runID) AND reward = \(reward) ORDER BY step

@@ -29,12 +29,16 @@ public enum EvalStage {
         let samples = try Evaluation.samples(model: model, entries: entries, config: config.evalSamplerConfig(),
                                              guidance: config.eval.guidance, seed: config.eval.seed,
                                              samplesPerLine: config.eval.samplesPerPrompt)
-        let rewards = try config.weightedRewards()
+        // The rewards FlowCPS scores itself (external ones are scored on rollouts only); `total` only when that is
+        // every reward of the run.
+        let rewards = try config.internalRewards()
+        let complete = config.externalRewards.isEmpty
         return try samples.map { s in
             var values = ["score": s.score, "strict": s.strict, "accuracy": s.accuracy]
-            let combined = try rewards.score(image: s.image, prompt: s.entry.prompt)
-            for r in combined.rewards { values[r.name] = r.score.value }
-            values["total"] = combined.total
+            if let combined = try rewards?.score(image: s.image, prompt: s.entry.prompt) {
+                for r in combined.rewards { values[r.name] = r.score.value }
+                if complete { values["total"] = combined.total }
+            }
             values["noise"] = s.noise
             return ScoredEvalImage(sample: s, values: values.sorted { $0.key < $1.key }
                 .map { NamedValue(name: $0.key, value: $0.value) })
