@@ -29,7 +29,7 @@ struct FlowCPS: ParsableCommand {
             CommandGroup(name: "Models", subcommands: [Pretrain.self, Finetune.self, Sample.self,
                                                                                 Evaluate.self, ModelTool.self,
                                                                                 PlotLoss.self]),
-            CommandGroup(name: "Shapes world and rewards", subcommands: [Prompts.self, Render.self, Score.self,
+            CommandGroup(name: "Shapes world and rewards", subcommands: [Prompts.self, Render.self, Dataset.self, Score.self,
                                                                                  Detect.self, NoiseLevel.self]),
         ]
     )
