@@ -104,6 +104,13 @@ struct ExternalRewardTests {
         #expect(try Self.serve(w, a) == false)
         let b = try #require(try Self.claim(w))
         #expect(try Self.serve(w, b) == true)
+        // The SQL function enqueued the advantage job exactly as the Swift stage graph would.
+        let spec = PipelineStage.advantage.job(run: run.id, step: 0, held: false)
+        let adv = try c.execute("SELECT priority, max_attempts, dedupe_key, state, shard FROM jobs WHERE stage = 'advantage'").rows
+        #expect(adv.count == 1)
+        #expect(try adv[0].int("priority") == spec.priority && adv[0].int("max_attempts") == spec.maxAttempts
+                && adv[0].string("dedupe_key") == spec.dedupeKey && adv[0].string("state") == "available"
+                && adv[0].int("shard") == spec.shard)
         #expect(try Self.claim(w) == nil)
         #expect(try ExternalRewardWait.read(c, runID: run.id).isEmpty)
 
