@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // C libraries, each imported by exactly one Swift module.
@@ -54,10 +57,18 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")]
         ),
         .target(name: "Report", dependencies: ["Store", "Imaging"]),
+        .target(
+            name: "Dashboard",
+            dependencies: ["Pipeline", "Store", "Report", "Imaging",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "flowcps",
             dependencies: [
-                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store", "Report",
+                "NumericCore", "Imaging", "Scenes", "Rewards", "Sampling", "Model", "Training", "Pipeline", "Store", "Report", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -84,6 +95,9 @@ let package = Package(
                                                         "Model", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "FlowCPSCLITests", dependencies: ["flowcps", "Imaging", "Scenes", "Store"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Imaging"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Pipeline", "Store", "StoreTestSupport", "Training", "Model",
+                                                         "Imaging", .product(name: "Logging", package: "swift-log"),
+                                                         .product(name: "HTTPTypes", package: "swift-http-types")]),
     ],
     swiftLanguageModes: [.v6]
 )

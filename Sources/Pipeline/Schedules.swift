@@ -164,7 +164,7 @@ public struct Schedules {
 
 extension Date {
     /// A `timestamptz` as the store reads it: microseconds since 2000-01-01 00:00 UTC.
-    init(postgresMicroseconds t: Int64) {
+    public init(postgresMicroseconds t: Int64) {
         self.init(timeIntervalSince1970: 946_684_800 + Double(t) / 1e6)
     }
 }

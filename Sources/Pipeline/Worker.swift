@@ -36,8 +36,23 @@ public struct WorkerOptions: Sendable {
     public var debugStageDelay = 0.0
     /// Lease owner name: host, process id and a random suffix.
     public var owner = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
+    /// Told of every job this worker finishes, fails or loses, and of leases its reaper expires (the worker's
+    /// `--metrics-port` counts them); called on the worker's thread, so it must return quickly.
+    public var observer: (@Sendable (WorkerEvent) -> Void)?
 
     public init() {}
+}
+
+/// Something a worker did, for its metrics.
+public enum WorkerEvent: Sendable, Equatable {
+    /// A job of `stage` committed after `seconds` (claim to commit).
+    case completed(stage: String, seconds: Double)
+    /// An attempt failed; `retried` when the job went back to the queue.
+    case failed(stage: String, retried: Bool)
+    /// This worker's lease on a job was lost (its result was discarded).
+    case lostLease(stage: String)
+    /// The reaper found an expired lease of another worker and requeued (or failed) the job.
+    case reaped
 }
 
 /// What a worker did before it stopped.
@@ -143,6 +158,7 @@ public final class Worker {
     func reap(_ c: Connection) throws {
         for r in try JobQueue(connection: c).reapExpired(retryBaseSeconds: options.retryBaseSeconds) {
             logger.warning("lease expired: job \(r.id) back to \(r.state)", metadata: ["run": "\(r.runID)", "job": "\(r.id)"])
+            options.observer?(.reaped)
         }
         for runID in try c.execute(JobStatements.strandedRuns).rows.map({ Int64(try $0.int("run_id")) }) {
             try c.transaction { c in
@@ -218,12 +234,14 @@ public final class Worker {
                 committing = Date()
             }
             summary.completed += 1
+            options.observer?(.completed(stage: job.stage, seconds: Date().timeIntervalSince(start) + claimed))
             log.info("done", metadata: [
                 "seconds": "\(ms(Date().timeIntervalSince(start) + claimed))", "compute": "\(ms(computed))",
                 "write": "\(ms(written))", "queue": "\(ms(clock.seconds))", "commit": "\(ms(Date().timeIntervalSince(committing)))",
             ])
         } catch let e as LeaseLost {
             summary.lostLeases += 1
+            options.observer?(.lostLease(stage: job.stage))
             log.warning("\(e)")
         } catch let e as StoreError where e.isTransient {
             throw e
@@ -242,9 +260,11 @@ public final class Worker {
                     }
                 }
                 summary.failed += 1
+                options.observer?(.failed(stage: job.stage, retried: state != .failed))
                 log.error("failed (attempt \(job.attempt) of \(job.maxAttempts)): \(message); job \(state)")
             } catch is LeaseLost {
                 summary.lostLeases += 1
+                options.observer?(.lostLease(stage: job.stage))
                 log.warning("failed, but the lease was already lost: \(message)")
             }
         }

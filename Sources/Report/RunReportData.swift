@@ -73,6 +73,12 @@ public struct RunReportData {
     /// Adds the eval grid of `step`: the first `imagesPerCategory` images of each category, categories in the order
     /// their first image comes.
     public mutating func addGrid(step: Int, images: [(category: String, image: RGBImage)], imagesPerCategory: Int = 10) {
+        grids.append((step, RunReportData.grid(images: images, imagesPerCategory: imagesPerCategory)))
+    }
+
+    /// The grid of eval images: one row per category (in the order their first image comes) with its first
+    /// `imagesPerCategory` images, cells at twice their size.
+    public static func grid(images: [(category: String, image: RGBImage)], imagesPerCategory: Int) -> RGBImage {
         var categories: [String] = [], byCategory: [String: [RGBImage]] = [:]
         for (category, image) in images {
             if byCategory[category] == nil { categories.append(category); byCategory[category] = [] }
@@ -82,7 +88,20 @@ public struct RunReportData {
         var style = ImageGrid.Style()
         style.cellScale = 2
         style.captionScale = 1
-        grids.append((step, ImageGrid.render(rows, style: style)))
+        return ImageGrid.render(rows, style: style)
+    }
+
+    /// The eval images of one step of run `runID` (the first sample of each prompt line), by category.
+    public static func evalImages(_ c: Connection, runID: Int64, runName: String, step: Int) throws -> [(category: String, image: RGBImage)] {
+        var images: [(category: String, image: RGBImage)] = []
+        // The grid shows one image per prompt line (its first): distinct prompts say more than repeats.
+        for r in try c.execute(EvalSampleStatements.export(runID: runID, step: step, images: true)).rows {
+            guard try r.int("sample") == 0, let png = try r.optionalBytes("png") else { continue }
+            do { images.append((try r.string("category"), try PNGCodec.decode(png))) } catch let e as ImagingError {
+                throw ReportError("run \(runName): an eval image of step \(step) does not decode: \(e.message)")
+            }
+        }
+        return images
     }
 
     /// Reads run `name` from the database; `imagesPerCategory` eval images per category go into each step's grid.
@@ -104,15 +123,7 @@ public struct RunReportData {
             if let q = try r.optionalDouble("queue_seconds"), s > 0 { d.queuePercent.append((x, 100 * q / s)) }
         }
         for step in try c.execute(EvalSampleStatements.steps(runID: id)).rows.map({ try $0.int("step") }) {
-            var images: [(category: String, image: RGBImage)] = []
-            // The grid shows one image per prompt line (its first): distinct prompts say more than repeats.
-            for r in try c.execute(EvalSampleStatements.export(runID: id, step: step, images: true)).rows {
-                guard try r.int("sample") == 0, let png = try r.optionalBytes("png") else { continue }
-                do { images.append((try r.string("category"), try PNGCodec.decode(png))) } catch let e as ImagingError {
-                    throw ReportError("run \(name): an eval image of step \(step) does not decode: \(e.message)")
-                }
-            }
-            d.addGrid(step: step, images: images, imagesPerCategory: imagesPerCategory)
+            d.addGrid(step: step, images: try evalImages(c, runID: id, runName: name, step: step), imagesPerCategory: imagesPerCategory)
         }
         return d
     }

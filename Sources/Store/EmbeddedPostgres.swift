@@ -86,7 +86,7 @@ public struct EmbeddedPostgres: Sendable, Equatable {
     /// file changed (a cluster made by an older build trusted everyone).
     func writeAccessRules(reloadIfRunning bin: String) throws {
         let users = Set([EmbeddedPostgres.clientUser, getuid() == 0 ? "postgres" : EmbeddedPostgres.clientUser, "root"])
-        let roles = ["postgres", "flowcps_worker", "flowcps_reader"]
+        let roles = ["postgres", "flowcps_worker", "flowcps_reader", "flowcps_reward_worker"]
         let ident = "# Written by flowcps: OS users allowed on the socket, and the roles each may use.\n"
             + users.sorted().flatMap { u in roles.map { "flowcps \(u) \($0)" } }.joined(separator: "\n") + "\n"
         let hba = """

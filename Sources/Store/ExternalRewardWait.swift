@@ -9,6 +9,13 @@ public struct ExternalRewardWait: Sendable, Equatable {
     /// How long the oldest waiting job has gone unclaimed.
     public let seconds: Double
 
+    public init(reward: String, waiting: Int, running: Int, seconds: Double) {
+        self.reward = reward
+        self.waiting = waiting
+        self.running = running
+        self.seconds = seconds
+    }
+
     /// Waits shorter than this are a worker between two claims, not a missing worker.
     public static let noticeSeconds = 30.0
 

@@ -23,7 +23,7 @@ struct FlowCPS: ParsableCommand {
         version: "0.1.0",
         groupedSubcommands: [
             CommandGroup(name: "Pipeline", subcommands: [RunCommand.self, SweepCommand.self, WorkerCommand.self,
-                                                                       ScheduleCommand.self, DB.self]),
+                                                                       ScheduleCommand.self, ServeCommand.self, DB.self]),
             CommandGroup(name: "In one process, and results", subcommands: [RL.self, ReportCommand.self,
                                                                                          Plot.self]),
             CommandGroup(name: "Models", subcommands: [Pretrain.self, Finetune.self, Sample.self,

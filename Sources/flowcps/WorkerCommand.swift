@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dashboard
 import Foundation
 import Logging
 import Pipeline
@@ -41,6 +42,10 @@ struct WorkerCommand: ParsableCommand {
     var noSchedules = false
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "info"
+    @Option(help: "Serve this worker's own Prometheus metrics on this port (GET /metrics; 0: any free port).")
+    var metricsPort: Int?
+    @Option(help: "Address the metrics endpoint binds.")
+    var metricsHost = "127.0.0.1"
 
     func validate() throws {
         if let threads, threads < 1 || threads > 64 { throw ValidationError("--threads must be in 1…64, got \(threads)") }
@@ -57,6 +62,9 @@ struct WorkerCommand: ParsableCommand {
             throw ValidationError("--debug-stage-delay must be in 0…3600 seconds, got \(debugStageDelay)")
         }
         _ = try parsedTimeouts()
+        if let metricsPort, !(0...65_535).contains(metricsPort) {
+            throw ValidationError("--metrics-port must be in 0…65535, got \(metricsPort)")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level \(logLevel)") }
         if let stages {
             for s in stages.split(separator: ",") where PipelineStage(rawValue: String(s)) == nil {
@@ -105,6 +113,15 @@ struct WorkerCommand: ParsableCommand {
         options.reapEverySeconds = reapEvery
         options.debugStageDelay = debugStageDelay
         options.jobTimeouts = try parsedTimeouts()
+        if let metricsPort {
+            let metrics = WorkerMetrics()
+            options.observer = { metrics.record($0) }
+            var serverLogger = Logger(label: "flowcps.worker.metrics")
+            serverLogger.logLevel = .warning
+            let server = try RunningServer.start(router: WorkerMetrics.router(metrics), host: metricsHost, port: metricsPort,
+                                                 logger: serverLogger, shutdownOnSignals: false)
+            FlowCPS.note("worker metrics: http://\(metricsHost):\(server.port)/metrics")
+        }
         let stop = StopSignal()
         stop.installSignalHandlers()
         let summary = try Worker(url: DatabaseLocation.fromEnvironment().connectionString, options: options,

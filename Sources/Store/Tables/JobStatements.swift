@@ -175,4 +175,71 @@ public enum JobStatements {
         WHERE run_id = \(runID) AND state = 'failed' ORDER BY id LIMIT 1
         """
     }
+
+    // MARK: What the dashboard and /metrics read (docs/dashboard.md)
+
+    /// Jobs by stage and state over every run (the queue depth /metrics exports), the runs' own states aside.
+    public static let depthByStageState: SQL = """
+        SELECT stage, state, count(*) AS jobs FROM jobs GROUP BY stage, state ORDER BY stage, state
+        """
+
+    /// Available jobs by stage and priority: `ready` may be claimed now, `backoff` waits for its retry time.
+    public static let claimable: SQL = """
+        SELECT stage, priority,
+               count(*) FILTER (WHERE scheduled_at <= now()) AS ready,
+               count(*) FILTER (WHERE scheduled_at > now())  AS backoff,
+               coalesce(extract(epoch FROM now() - min(scheduled_at) FILTER (WHERE scheduled_at <= now())), 0)::double precision
+                   AS oldest_ready_seconds
+        FROM jobs WHERE state = 'available' GROUP BY stage, priority ORDER BY priority, stage
+        """
+
+    /// Running jobs with their run, worker (lease owner), attempt and the age of their last heartbeat.
+    public static let runningWithWorkers: SQL = """
+        SELECT j.id, r.name AS run, j.stage, j.step, j.shard, j.attempt, j.lease_owner AS worker,
+               extract(epoch FROM now() - j.attempted_at)::double precision AS running_seconds,
+               extract(epoch FROM now() - coalesce(j.heartbeat_at, j.attempted_at))::double precision AS heartbeat_age_seconds,
+               extract(epoch FROM j.lease_expires_at - now())::double precision AS lease_left_seconds
+        FROM jobs j JOIN runs r ON r.id = j.run_id
+        WHERE j.state = 'running' ORDER BY j.attempted_at, j.id
+        """
+
+    /// The `limit` most recent failed attempts (retried or for good) with their error, newest first.
+    public static func recentFailures(limit: Int) -> SQL {
+        """
+        SELECT j.id, r.name AS run, j.stage, j.step, j.shard, j.state, j.max_attempts,
+               (e.value ->> 'attempt')::integer AS attempt, e.value ->> 'owner' AS worker, e.value ->> 'error' AS error,
+               extract(epoch FROM now() - (e.value ->> 'at')::timestamptz)::double precision AS age_seconds
+        FROM jobs j JOIN runs r ON r.id = j.run_id
+        CROSS JOIN LATERAL jsonb_array_elements(j.errors) e
+        WHERE j.errors <> '[]'::jsonb
+        ORDER BY (e.value ->> 'at')::timestamptz DESC, j.id DESC LIMIT \(limit)
+        """
+    }
+
+    /// Failed attempts, lost leases (attempts the reaper ended) and retries (attempts beyond the first) by stage,
+    /// over every job ever run: counters for /metrics.
+    public static let attemptCountsByStage: SQL = """
+        SELECT stage,
+               coalesce(sum(jsonb_array_length(errors)), 0)::bigint AS failed_attempts,
+               coalesce(sum((SELECT count(*) FROM jsonb_array_elements(errors) e
+                             WHERE e ->> 'error' LIKE 'lease expired%')), 0)::bigint AS lost_leases,
+               coalesce(sum(greatest(attempt - 1, 0)), 0)::bigint AS retries,
+               count(*) FILTER (WHERE state = 'failed')::bigint AS failed_jobs
+        FROM jobs GROUP BY stage ORDER BY stage
+        """
+
+    /// The cumulative histogram of completed jobs' durations (claim of the final attempt → completion) by stage:
+    /// one row per stage and bucket bound `le` (seconds, `buckets` ascending), plus the count and the sum.
+    public static func durationHistogram(buckets: [Double]) -> SQL {
+        """
+        WITH d AS (
+            SELECT stage, extract(epoch FROM finalized_at - attempted_at)::double precision AS seconds
+            FROM jobs WHERE state = 'completed' AND attempted_at IS NOT NULL
+        )
+        SELECT d.stage, b.le, count(*) FILTER (WHERE d.seconds <= b.le) AS below,
+               count(*) AS total, sum(d.seconds) AS seconds
+        FROM d CROSS JOIN unnest(string_to_array(\(buckets.map { "\($0)" }.joined(separator: ",")), ',')::float8[]) AS b(le)
+        GROUP BY d.stage, b.le ORDER BY d.stage, b.le
+        """
+    }
 }

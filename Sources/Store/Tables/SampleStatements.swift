@@ -82,3 +82,24 @@ extension SampleStatements {
 public enum SampleValueColumn: String, Sendable {
     case reward, advantage
 }
+
+extension SampleStatements {
+    /// The newest step with scored samples and up to `limit` of its samples (the first `perPrompt` of each of the
+    /// first prompts), without PNGs: what the dashboard shows of the latest rollout.
+    public static func latestScored(runID: Int64, limit: Int, perPrompt: Int) -> SQL {
+        """
+        SELECT step, prompt_index, sample_index, line, prompt, reward, advantage FROM samples
+        WHERE run_id = \(runID) AND step = (SELECT max(step) FROM samples WHERE run_id = \(runID) AND reward IS NOT NULL)
+          AND sample_index < \(perPrompt)
+        ORDER BY prompt_index, sample_index LIMIT \(limit)
+        """
+    }
+
+    /// One rollout image.
+    public static func png(runID: Int64, step: Int, prompt: Int, sample: Int) -> SQL {
+        """
+        SELECT png FROM samples
+        WHERE run_id = \(runID) AND step = \(step) AND prompt_index = \(prompt) AND sample_index = \(sample)
+        """
+    }
+}

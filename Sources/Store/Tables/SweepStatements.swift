@@ -34,3 +34,11 @@ public enum SweepStatements {
         """
     }
 }
+
+extension SweepStatements {
+    /// Which sweep each run belongs to (runs outside every sweep have no row).
+    public static let membership: SQL = """
+        SELECT sr.run_id, s.name AS sweep, sr.point, sr.seed, sr.overrides
+        FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id ORDER BY s.name, sr.point, sr.seed
+        """
+}

@@ -54,3 +54,29 @@ public enum ViewStatements {
         """
     }
 }
+
+extension ViewStatements {
+    /// A run's jobs by stage and state (view `queue_depth`).
+    public static func queueDepth(runID: Int64) -> SQL {
+        """
+        SELECT stage, pending, available, running, completed, failed, cancelled FROM queue_depth
+        WHERE run_id = \(runID) ORDER BY stage
+        """
+    }
+
+    /// Every run's external rewards waiting for a reward worker (view `external_reward_waits`).
+    public static let allExternalRewardWaits: SQL = """
+        SELECT run, reward, waiting, running, completed, coalesce(oldest_wait_seconds, 0) AS oldest_wait_seconds
+        FROM external_reward_waits ORDER BY run, reward
+        """
+
+    /// The last `points` rollout reward means (trained-on total) of every run, for sparklines.
+    public static func recentRewardMeans(points: Int) -> SQL {
+        """
+        SELECT run_id, step, value FROM (
+            SELECT run_id, step, value, row_number() OVER (PARTITION BY run_id ORDER BY step DESC) AS k
+            FROM metrics WHERE name = 'reward.mean') m
+        WHERE k <= \(points) ORDER BY run_id, step
+        """
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import Dashboard
+
+/// The dashboard's pieces that need no database: escaping, addresses, the token and the shared-answer cache.
+struct DashboardUnitTests {
+    @Test func htmlEscapingCoversMarkupAndBothQuotes() {
+        #expect(HTMLText.escape("<a href=\"x\" title='y'>&amp;</a> ü") ==
+                "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt; ü")
+        #expect(HTMLText.escape("plain text 1.0") == "plain text 1.0")
+    }
+
+    @Test func aPathSegmentKeepsItsCharactersInOneSegment() {
+        #expect(DashboardPath.segment("run-1.a_b~") == "run-1.a_b~")
+        #expect(DashboardPath.segment("a b/c?d#e%") == "a%20b%2Fc%3Fd%23e%25")
+        #expect(DashboardPath.segment("é") == "%C3%A9")
+        #expect(DashboardPath.segment("<x>").removingPercentEncoding == "<x>")
+    }
+
+    @Test func theTokenIsLongAndMatchedExactly() throws {
+        #expect(ActionToken("short") == nil)
+        let t = try #require(ActionToken("0123456789abcdef"))
+        #expect(t.accepts(authorization: "Bearer 0123456789abcdef"))
+        for wrong in [nil, "", "0123456789abcdef", "Bearer 0123456789abcde", "Bearer 0123456789abcdefg", "bearer 0123456789abcdef",
+                      "Bearer 0123456789abcdeF"] {
+            #expect(!t.accepts(authorization: wrong), "\(wrong ?? "nil")")
+        }
+    }
+
+    @Test func oneComputationServesConcurrentAskers() async throws {
+        let cache = ResponseCache(ttl: 60, capacity: 8)
+        let calls = Counter()
+        try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<50 {
+                group.addTask {
+                    try await cache.value("k") {
+                        await calls.increment()
+                        try await Task.sleep(for: .milliseconds(50))
+                        return ResponseCache.Entry(body: [1, 2, 3], contentType: "x")
+                    }.body
+                }
+            }
+            for try await body in group { #expect(body == [1, 2, 3]) }
+        }
+        #expect(await calls.value == 1)
+    }
+
+    @Test func theCacheKeepsAtMostItsCapacityAndExpires() async throws {
+        let cache = ResponseCache(ttl: 0.05, capacity: 3)
+        for k in 0..<20 { _ = try await cache.value("k\(k)") { ResponseCache.Entry(body: [UInt8(k)], contentType: "x") } }
+        #expect(await cache.count == 3)
+        // A fresh key's answer is recomputed after the ttl, and a failure is not kept.
+        #expect(try await cache.value("k19") { ResponseCache.Entry(body: [0], contentType: "x") }.body == [19])
+        try await Task.sleep(for: .milliseconds(80))
+        #expect(try await cache.value("k19") { ResponseCache.Entry(body: [0], contentType: "x") }.body == [0])
+        struct Boom: Error {}
+        await #expect(throws: Boom.self) { try await cache.value("bad") { throw Boom() } }
+        #expect(try await cache.value("bad") { ResponseCache.Entry(body: [9], contentType: "x") }.body == [9])
+    }
+
+    @Test func theScriptBuildsTheDOMFromTextOnly() {
+        // Data reaches pages only as text nodes: no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval.
+        for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
+            #expect(!DashboardScript.source.contains(sink), "\(sink)")
+        }
+    }
+
+    @Test func prometheusNumbersAndLabels() {
+        #expect(PrometheusText.number(3) == "3" && PrometheusText.number(0.25) == "0.25" && PrometheusText.number(.infinity) == "+Inf")
+        #expect(PrometheusText.labelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
+    }
+}
+
+actor Counter {
+    var value = 0
+    func increment() { value += 1 }
+}
