@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // FlowCPS: online RL (Flow-GRPO, Dance-GRPO, Coefficients-Preserving Sampling) for flow-matching image generators,
 // run as a job-queue batch pipeline on PostgreSQL. Module graph: docs/architecture.md §1 (checked by ops/check-architecture).
 import PackageDescription
@@ -27,7 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Without the default ConfigurationSupport trait: swift-configuration is not built (a shorter first build).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: ["FullFoundation"]),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],

@@ -74,7 +74,7 @@ public struct RunDetail: Codable, Sendable {
         }
         var strict: [String: [Int: Double]] = [:], se: [String: [Int: Double]] = [:]
         var train: [String: [StepValue]] = [:], stages: [String: [StepValue]] = [:]
-        for r in try c.execute(MetricStatements.all(runID: run.id)).rows {
+        for r in try c.execute(MetricStatements.dashboard(runID: run.id)).rows {
             let step = try r.int("step"), name = try r.string("name"), value = try r.double("value")
             guard value.isFinite else { continue }
             switch name {

@@ -285,6 +285,24 @@ struct DashboardRouteTests {
         #expect(nobody.status == .notFound)
     }
 
+    @Test func sweepRunsAreGroupedUnderTheirSweep() async throws {
+        let db = try TestDatabase()
+        let c = try db.connect()
+        let loose = try db.insertRun(c, name: "loose")
+        let a = try db.insertRun(c, name: "lr-a"), b = try db.insertRun(c, name: "lr-b")
+        _ = loose
+        let sweep = Int64(try c.execute("INSERT INTO sweeps (name, file) VALUES ('lr \"sweep\"', 'x') RETURNING id").rows[0].int("id"))
+        try c.execute("INSERT INTO sweep_runs (sweep_id, run_id, point, seed, overrides) VALUES (\(sweep), \(a), 1, 0, 'train.lr=1e-5'), (\(sweep), \(b), 2, 1, 'train.lr=3e-5')")
+        try await Self.withServer(db) { client in
+            let o = try Self.decode(RunsOverview.self, try await client.execute(uri: "/api/runs", method: .get))
+            #expect(o.sweeps == ["lr \"sweep\""])
+            let bySweep = Dictionary(uniqueKeysWithValues: o.runs.map { ($0.name, $0) })
+            #expect(bySweep["loose"]?.sweep == nil)
+            #expect(bySweep["lr-a"]?.sweep == "lr \"sweep\"" && bySweep["lr-a"]?.point == 1 && bySweep["lr-a"]?.overrides == "train.lr=1e-5")
+            #expect(bySweep["lr-b"]?.seed == 1 && bySweep["lr-b"]?.point == 2)
+        }
+    }
+
     @Test func readsCannotWrite() async throws {
         let db = try TestDatabase()
         let pool = ReadPool(url: db.url, size: 1)

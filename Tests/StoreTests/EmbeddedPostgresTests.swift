@@ -20,6 +20,10 @@ import Testing
         let methods = try c.execute("SELECT DISTINCT auth_method FROM pg_hba_file_rules ORDER BY 1").rows
             .map { try $0.string("auth_method") }
         #expect(methods == ["peer", "reject"], "\(methods)")
+        // Local users may act as each of flowcps's roles, the reward workers' included (docs/external-rewards.md).
+        let roles = try c.execute("SELECT DISTINCT pg_username FROM pg_ident_file_mappings ORDER BY 1").rows
+            .map { try $0.string("pg_username") }
+        #expect(roles == ["flowcps_reader", "flowcps_reward_worker", "flowcps_worker", "postgres"], "\(roles)")
         // Started by hand, without any of flowcps's options, it stays private.
         try server.stop()
         let bin = try EmbeddedPostgres.binDirectory()

@@ -38,8 +38,11 @@ def diversity(images) -> float:
 
 def analyse(flowcps: str, export: str):
     by_step = defaultdict(lambda: defaultdict(list))  # step -> (prompt_index, prompt) -> rows
-    for r in rollout_rows(export):
-        by_step[int(r["step"])][(int(r["prompt_index"]), r["prompt"])].append(r)
+    rows = rollout_rows(export)
+    unscored = {int(r["step"]) for r in rows if r["reward"] == ""}  # a step still being scored
+    for r in rows:
+        if int(r["step"]) not in unscored:
+            by_step[int(r["step"])][(int(r["prompt_index"]), r["prompt"])].append(r)
     curves = []
     for step in sorted(by_step):
         align, strict, partial, noise, div = [], [], [], [], []

@@ -52,3 +52,17 @@ extension MetricStatements {
         "SELECT step FROM metrics WHERE run_id = \(runID) AND name = \(name) ORDER BY step"
     }
 }
+
+extension MetricStatements {
+    /// The metrics a run's dashboard page plots: eval strict accuracies and their standard errors, the objective's
+    /// KL, clip fraction and gradient norm, and seconds per stage (not the per-timestep and other rows).
+    public static func dashboard(runID: Int64) -> SQL {
+        """
+        SELECT step, name, value FROM metrics
+        WHERE run_id = \(runID)
+          AND (name LIKE 'eval.strict%' OR name LIKE 'seconds.%'
+               OR name IN ('train.kl', 'train.approx_kl', 'train.clip_fraction', 'train.grad_norm'))
+        ORDER BY step, name
+        """
+    }
+}
