@@ -125,8 +125,8 @@ function renderRuns(data) {
                      r.running.join(", "), [r.sweep ? `point ${r.point} seed ${r.seed}: ${r.overrides}` : "", r.reason || "", ...r.notices].filter(x => x).join(" · ")];
   const box = el("div", {});
   const loose = data.runs.filter(r => !r.sweep);
-  box.appendChild(el("h2", {}, "Runs"));
-  box.appendChild(loose.length ? table(head, loose.map(line)) : el("p", { class: "empty" }, "no runs outside sweeps"));
+  if (data.sweeps.length) box.appendChild(el("h2", {}, "Runs outside sweeps"));
+  box.appendChild(loose.length ? table(head, loose.map(line)) : el("p", { class: "empty" }, data.sweeps.length ? "none" : "no runs yet: submit one with flowcps run submit FILE"));
   for (const sweep of data.sweeps) {
     box.appendChild(el("h2", {}, "Sweep ", sweep));
     box.appendChild(table(head, data.runs.filter(r => r.sweep === sweep).map(line)));
