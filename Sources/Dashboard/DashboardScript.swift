@@ -39,15 +39,17 @@ function runLink(name) { return el("a", { href: "/runs/" + encodeURIComponent(na
 function replace(id, node) { const old = document.getElementById(id); node.id = id; old.replaceWith(node); }
 function status(text, bad) { const s = document.getElementById("status"); s.textContent = text; s.className = bad ? "bad" : ""; }
 
-async function getJSON(url) {
-  const r = await fetch(url, { cache: "no-store" });
-  if (!r.ok) throw new Error(url + ": HTTP " + r.status + " " + (await r.text()));
-  return r.json();
-}
+// Polls `url` and redraws only when its answer changed (images and scroll positions stay put between changes).
 function poll(url, render) {
+  let last = null;
   async function tick() {
-    try { render(await getJSON(url)); status("updated " + new Date().toLocaleTimeString()); }
-    catch (e) { status(String(e.message || e), true); }
+    try {
+      const r = await fetch(url, { cache: "no-store" });
+      const text = await r.text();
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status + " " + text);
+      if (text !== last) { render(JSON.parse(text)); last = text; }
+      status("updated " + new Date().toLocaleTimeString());
+    } catch (e) { status(String(e.message || e), true); }
     setTimeout(tick, POLL_MS);
   }
   tick();

@@ -6,7 +6,7 @@ GenEval partial score), their residual background noise (the `noise` metric, doc
 diversity (mean pixel RMS distance between the samples of one group, in [0, 1], averaged over groups). Writes
 `curves-<run>.csv` per run into --out and prints a table of the first and last steps and of the evaluations.
 
-    python ops/python/kl_analysis.py --flowcps .build/release/flowcps --out results/align-kl runs/kl-b0/export runs/kl-b004/export
+    python ops/python/kl_analysis.py --flowcps .build/release/flowcps --out docs/results/align-kl runs/kl-b0/export runs/kl-b004/export
 """
 import argparse
 import csv
