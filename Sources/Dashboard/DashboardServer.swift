@@ -98,7 +98,7 @@ public struct Dashboard: Sendable {
                     step = s
                 }
                 let chosen = step
-                return try await cachedPNG("grid\u{0}\(name)\u{0}\(chosen.map(String.init) ?? "latest")", maxAge: 10) {
+                return try await cachedPNG("grid\u{0}\(name)\u{0}\(chosen.map(String.init) ?? "latest")", maxAge: 10, ttl: 10) {
                     try await pool.read { c in try Dashboard.evalGrid(c, run: name, step: chosen) }
                 }
             }
@@ -110,12 +110,15 @@ public struct Dashboard: Sendable {
                 guard file.hasSuffix(".png"), let sample = Int(file.dropLast(4)),
                       let step = Int(try Dashboard.parameter(context, "step")), let prompt = Int(try Dashboard.parameter(context, "prompt"))
                 else { throw DashboardError.badRequest("expected /api/runs/{name}/samples/{step}/{prompt}/{sample}.png") }
-                let png = try await pool.read { c -> [UInt8]? in
-                    let id = try Runs(connection: c).find(name).id
-                    return try c.execute(SampleStatements.png(runID: id, step: step, prompt: prompt, sample: sample)).single()?.bytes("png")
+                // A stored rollout image never changes: one read serves every client for a minute.
+                return try await cachedPNG("sample\u{0}\(name)\u{0}\(step)/\(prompt)/\(sample)", maxAge: 86_400, ttl: 60) {
+                    let png = try await pool.read { c -> [UInt8]? in
+                        let id = try Runs(connection: c).find(name).id
+                        return try c.execute(SampleStatements.png(runID: id, step: step, prompt: prompt, sample: sample)).single()?.bytes("png")
+                    }
+                    guard let png else { throw DashboardError.notFound("run \(name) has no sample \(step)/\(prompt)/\(sample)") }
+                    return png
                 }
-                guard let png else { throw DashboardError.notFound("run \(name) has no sample \(step)/\(prompt)/\(sample)") }
-                return Dashboard.bytes(png, "image/png", maxAge: 86_400)
             }
         }
         router.get("/metrics") { _, _ in
@@ -161,8 +164,10 @@ public struct Dashboard: Sendable {
         }, maxAge: 0)
     }
 
-    func cachedPNG(_ key: String, maxAge: Int, _ load: @escaping @Sendable () async throws -> [UInt8]) async throws -> Response {
-        Dashboard.response(try await cache.value(key) { ResponseCache.Entry(body: try await load(), contentType: "image/png") }, maxAge: maxAge)
+    func cachedPNG(_ key: String, maxAge: Int, ttl: TimeInterval? = nil,
+                   _ load: @escaping @Sendable () async throws -> [UInt8]) async throws -> Response {
+        Dashboard.response(try await cache.value(key, ttl: ttl) { ResponseCache.Entry(body: try await load(), contentType: "image/png") },
+                           maxAge: maxAge)
     }
 
     /// Runs `body`, turning every error into a JSON error response with the right status.

@@ -17,6 +17,7 @@ public actor ResponseCache {
 
     private struct Slot {
         let made: Date
+        let ttl: TimeInterval
         let task: Task<Entry, Error>
     }
 
@@ -29,15 +30,15 @@ public actor ResponseCache {
         self.capacity = max(1, capacity)
     }
 
-    /// The answer for `key`: cached when younger than `ttl`, otherwise computed by `make` (once for all waiters).
-    /// A failed computation is not kept.
-    public func value(_ key: String, make: @escaping @Sendable () async throws -> Entry) async throws -> Entry {
+    /// The answer for `key`: cached when younger than its time to live (`ttl`, or the cache's), otherwise computed
+    /// by `make` (once for all waiters). A failed computation is not kept.
+    public func value(_ key: String, ttl: TimeInterval? = nil, make: @escaping @Sendable () async throws -> Entry) async throws -> Entry {
         let now = Date()
-        if let s = slots[key], now.timeIntervalSince(s.made) < ttl {
+        if let s = slots[key], now.timeIntervalSince(s.made) < s.ttl {
             return try await s.task.value
         }
         let task = Task { try await make() }
-        slots[key] = Slot(made: now, task: task)
+        slots[key] = Slot(made: now, ttl: ttl ?? self.ttl, task: task)
         if slots.count > capacity { evictOldest() }
         do {
             return try await task.value

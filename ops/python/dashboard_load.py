@@ -1,20 +1,21 @@
 """50 browsers on the dashboard against one worker's RL steps, side by side (ops/bench/dashboard-load).
 
-The run advances while phases alternate: `quiet` (no clients) and `load` (N clients, each polling the run page's
-JSON every 2 s as the page does, fetching each image address it has not seen once, and the runs list every fifth
-poll). Each phase lasts until the run has completed `--steps-per-phase` more steps and at least `--min-seconds`
+The run advances while phases alternate: `quiet` (no clients) and `load` (N clients, each on one kept-alive
+connection polling the run page's JSON every 2 s as the page does, fetching each image address it has not seen
+once, and the runs list every fifth poll). ops/bench/dashboard-load runs this script at the lowest CPU priority:
+on a real deployment the browsers are other machines, so their own cost is not the server's. Each phase lasts until the run has completed `--steps-per-phase` more steps and at least `--min-seconds`
 have passed. A step belongs to the phase in which it started and ended (steps across a boundary are dropped). The
 server's resident memory is sampled every second. Prints and writes a markdown table: step seconds per phase
 (mean ± standard error), their ratio, requests served, request latency, and the server's memory per load phase.
 """
 import argparse
+import http.client
 import json
 import os
 import statistics
 import threading
 import time
 import urllib.parse
-import urllib.request
 
 import psycopg
 
@@ -28,19 +29,29 @@ def rss_kib(pid: int) -> int:
 
 
 class Client(threading.Thread):
+    """One browser tab: a kept-alive connection, as browsers keep one."""
+
     def __init__(self, base: str, run: str, stop: threading.Event, stats: dict, lock: threading.Lock):
         super().__init__(daemon=True)
-        self.base, self.run_path, self.stop, self.stats, self.lock = base, "/api/runs/" + urllib.parse.quote(run, safe=""), stop, stats, lock
+        self.run_path, self.stop, self.stats, self.lock = "/api/runs/" + urllib.parse.quote(run, safe=""), stop, stats, lock
+        self.host = urllib.parse.urlparse(base).netloc
+        self.conn = None
         self.seen = set()
 
     def get(self, path: str) -> bytes:
         t = time.time()
         try:
-            with urllib.request.urlopen(self.base + path, timeout=30) as r:
-                body = r.read()
-            ok = True
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, timeout=30)
+            self.conn.request("GET", path)
+            r = self.conn.getresponse()
+            body = r.read()
+            ok = r.status == 200
         except Exception:
             body, ok = b"", False
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = None
         with self.lock:
             self.stats["requests"] += 1
             self.stats["errors"] += 0 if ok else 1

@@ -1,7 +1,8 @@
 """The Python reward worker against a real FlowCPS pipeline (run by ops/test with PG_TEST_URL and FLOWCPS_BIN).
 
 Each test gets its own schema, migrated by `flowcps db migrate`, a tiny base model and a run mixing the internal
-`geneval` reward with the external `redness` (served by this package). Swift workers run as `flowcps worker`
+`geneval` reward with an external one: the toy `redness` (served by this package) or, with FLOWCPS_TEST_REWARD and
+the scorer variables below, the learned `align` model. Swift workers run as `flowcps worker`
 subprocesses; reward workers as `python -m flowcps_reward` subprocesses, so SIGKILL and SIGTERM are real.
 """
 
@@ -24,6 +25,11 @@ CLIENT = os.path.dirname(HERE)
 REPO = os.path.dirname(os.path.dirname(CLIENT))
 SERVER = os.environ.get("PG_TEST_URL")
 FLOWCPS = os.environ.get("FLOWCPS_BIN", os.path.join(REPO, ".build-test/release/flowcps"))
+# The external reward under test: the toy `redness` by default; the learned model with
+#   FLOWCPS_TEST_REWARD=align FLOWCPS_TEST_SCORER='align_model:scorer()' FLOWCPS_TEST_SLOW_SCORER='slow_scorer:slow_align()'
+REWARD = os.environ.get("FLOWCPS_TEST_REWARD", "redness")
+SCORER = os.environ.get("FLOWCPS_TEST_SCORER", "flowcps_reward.examples:redness")
+SLOW_SCORER = os.environ.get("FLOWCPS_TEST_SLOW_SCORER", "slow_scorer:slow_redness")
 
 SMALL_MODEL = """{"imageSize": 32, "imageChannels": 3, "channels": [4, 8], "blocksPerLevel": 1,
  "crossAttentionLevels": [1], "middleAttention": true, "attentionHeads": 2, "groups": 2, "textWidth": 8,
@@ -64,7 +70,7 @@ model: {{base: {self.dir}/base.safetensors, threads: 1}}
 prompts: {{train: {self.dir}/train.txt, eval: {self.dir}/eval.txt}}
 sampler: {{kind: cps, noise: 0.7, steps: 3}}
 group: {{size: 2, prompts_per_step: 4, prompts_per_shard: 1}}
-rewards: {{geneval: 1, redness: {{weight: 0.5, external: true}}}}
+rewards: {{geneval: 1, {REWARD}: {{weight: 0.5, external: true}}}}
 train: {{lr: 1e-3}}
 eval: {{every: {steps}, steps: 4}}
 """)
@@ -79,12 +85,16 @@ eval: {{every: {steps}, steps: 4}}
         return subprocess.Popen([FLOWCPS, "worker", "--exit-when-idle", "--threads", "1"], env=self.env,
                                 stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/swift-worker.log", "a"))
 
-    def reward_worker(self, scorer: str = "flowcps_reward.examples:redness", log: str = "reward-worker.log",
+    def reward_worker(self, scorer: str = SCORER, log: str = "reward-worker.log",
                       lease: int = 5) -> subprocess.Popen:
-        env = dict(os.environ, PYTHONPATH=CLIENT + os.pathsep + HERE)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([CLIENT, HERE, os.path.join(REPO, "ops", "python")]))
         return subprocess.Popen([sys.executable, "-m", "flowcps_reward", "--dsn", self.worker_dsn,
-                                 "--reward", f"redness={scorer}", "--lease-seconds", str(lease), "--name", "py"],
+                                 "--reward", f"{REWARD}={scorer}", "--lease-seconds", str(lease), "--name", "py"],
                                 env=env, stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/{log}", "a"))
+
+    def read(self, log: str) -> str:
+        with open(f"{self.dir}/{log}") as f:
+            return f.read()
 
     def sql(self, query: str, *params):
         with psycopg.connect(self.url) as c:
@@ -132,8 +142,15 @@ class RewardWorkerTests(unittest.TestCase):
                 while kills < 5 or p.state() == "active" and kills < 8:
                     if p.state() != "active":
                         break
-                    w = p.reward_worker("slow_scorer:slow_redness", log=f"killed-{kills}.log")
-                    time.sleep(rng.uniform(0.3, 1.5))
+                    log = f"killed-{kills}.log"
+                    w = p.reward_worker(SLOW_SCORER, log=log)
+                    # Kill while a job is held: after the worker's first claim (a scorer may take seconds to load its
+                    # model), within the scorer's one-second pause.
+                    deadline = time.time() + 60
+                    while "claimed" not in p.read(log) and time.time() < deadline \
+                            and w.poll() is None and p.state() == "active":
+                        time.sleep(0.05)
+                    time.sleep(rng.uniform(0.0, 0.9))
                     if w.poll() is None:
                         w.kill()
                         w.wait()
@@ -145,8 +162,8 @@ class RewardWorkerTests(unittest.TestCase):
             self.assertEqual(p.state(), "completed")
             # Every sample of the run has its external reward row, readable by the analysts' role.
             with psycopg.connect(with_params(p.url, user="flowcps_reader")) as reader:
-                n = reader.execute("SELECT samples FROM reward_curve WHERE run = 'ext' AND reward = 'redness' "
-                                   "ORDER BY step").fetchall()
+                n = reader.execute("SELECT samples FROM reward_curve WHERE run = 'ext' AND reward = %s "
+                                   "ORDER BY step", (REWARD,)).fetchall()
             self.assertEqual(n, [(8,), (8,)])
             if disturb:  # some kill landed while a job was held: it was reaped and scored again
                 retried = p.sql("SELECT count(*) FROM jobs WHERE stage = 'reward' AND attempt > 1")[0][0]
@@ -164,7 +181,7 @@ class RewardWorkerTests(unittest.TestCase):
         self.assertEqual(calm[1], chaos[1], "reward rows differ")
         self.assertEqual(calm[2], chaos[2], "sample totals or advantages differ")
         self.assertEqual(len({c[2] for c in calm[0]}), len(calm[0]))  # real, distinct checkpoints
-        self.assertTrue(any(r[3] == "redness" for r in calm[1]))
+        self.assertTrue(any(r[3] == REWARD for r in calm[1]))
 
     def test_sigterm_finishes_the_batch_and_a_cancelled_job_is_lost(self):
         p = Pipeline(steps=1)
@@ -172,18 +189,18 @@ class RewardWorkerTests(unittest.TestCase):
             p.flowcps("run", "submit", f"{p.dir}/run.yaml")
             swift = p.swift_worker()
             p.wait_for(lambda: p.sql("SELECT count(*) FROM jobs WHERE stage = 'reward'")[0][0] > 0)
-            w = p.reward_worker("slow_scorer:slow_redness", log="term.log", lease=30)
+            w = p.reward_worker(SLOW_SCORER, log="term.log", lease=30)
             p.wait_for(lambda: "claimed" in open(f"{p.dir}/term.log").read())
             self.assertEqual(stop(w), 0)  # SIGTERM: the job in hand is scored and completed first
             log = open(f"{p.dir}/term.log").read()
-            self.assertIn("completed redness", log)
+            self.assertIn(f"completed {REWARD}", log)
             self.assertIn("stopped: 1 completed", log)
             self.assertEqual(p.sql("SELECT count(*) FROM jobs WHERE stage = 'reward' AND state = 'completed'")[0][0], 1)
 
             # A job whose run is cancelled while it is scored: the completion is refused as a lost lease.
             sys.path.insert(0, CLIENT)
             from flowcps_reward import LeaseLost, RewardWorker
-            rw = RewardWorker(p.worker_dsn, {"redness": lambda pngs, prompts: [0.5] * len(pngs)}, name="api")
+            rw = RewardWorker(p.worker_dsn, {REWARD: lambda pngs, prompts: [0.5] * len(pngs)}, name="api")
             with psycopg.connect(p.worker_dsn) as c:
                 job = rw.claim(c)
                 self.assertIsNotNone(job)
@@ -193,7 +210,7 @@ class RewardWorkerTests(unittest.TestCase):
                 p.flowcps("run", "cancel", "ext")
                 with self.assertRaises(LeaseLost):
                     rw.complete(c, job, samples, [0.5] * job.samples)
-            self.assertEqual(p.sql("SELECT count(*) FROM rewards WHERE name = 'redness'")[0][0], 2)
+            self.assertEqual(p.sql("SELECT count(*) FROM rewards WHERE name = %s", REWARD)[0][0], 2)
             stop(swift)
         finally:
             p.close()
