@@ -5,6 +5,7 @@ import Logging
 import Model
 import Pipeline
 import Store
+import PipelineTestSupport
 import StoreTestSupport
 import Testing
 import Training
@@ -39,27 +40,7 @@ struct DashboardRouteTests {
     }
 
     static func tinyRun(_ dir: String, name: String) throws -> RunConfig {
-        var m = ModelConfig.tiny
-        m.imageSize = 32
-        m.maxTokens = 12
-        m.vocabularySize = 80
-        try Checkpoint.save(try FlowUNet(config: m, seed: 4, threads: 1), step: 0, to: dir + "/base.safetensors")
-        try "single_object\ta circle\ncolors\ta red square\n".write(toFile: dir + "/train.txt", atomically: true, encoding: .utf8)
-        try "single_object\ta square\ncounting\ttwo circles\n".write(toFile: dir + "/eval.txt", atomically: true, encoding: .utf8)
-        var c = RunConfig()
-        c.name = name
-        c.steps = 1
-        c.model.base = dir + "/base.safetensors"
-        c.model.threads = 1
-        c.prompts.train = dir + "/train.txt"
-        c.prompts.eval = dir + "/eval.txt"
-        c.sampler.steps = 3
-        c.group.size = 2
-        c.group.promptsPerStep = 2
-        c.group.promptsPerShard = 1
-        c.eval.every = 1
-        c.eval.steps = 4
-        return c
+        try TinyRun.config(dir, name: name)
     }
 
     /// Runs `body` against a dashboard on a free loopback port of this process, stopped afterwards.
