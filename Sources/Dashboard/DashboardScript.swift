@@ -44,7 +44,7 @@ function poll(url, render) {
   let last = null;
   async function tick() {
     try {
-      const r = await fetch(url, { cache: "no-store" });
+      const r = await fetch(url, { cache: "no-cache" });
       const text = await r.text();
       if (!r.ok) throw new Error(url + ": HTTP " + r.status + " " + text);
       if (text !== last) { render(JSON.parse(text)); last = text; }

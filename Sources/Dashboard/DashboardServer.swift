@@ -78,15 +78,21 @@ public struct Dashboard: Sendable {
                                             actions: actions))
             }
         }
-        router.get("/api/runs") { _, _ in
-            await respond { try await cached("runs") { try await pool.read { c in try RunsOverview.load(c) } } }
+        router.get("/api/runs") { request, _ in
+            await respond {
+                try await cached("runs", request, revalidation: revalidation(run: nil)) { try await pool.read { c in try RunsOverview.load(c) } }
+            }
         }
-        router.get("/api/queue") { _, _ in
-            await respond { try await cached("queue") { try await pool.read { c in try QueueSnapshot.load(c) } } }
+        router.get("/api/queue") { request, _ in
+            await respond { try await cached("queue", request) { try await pool.read { c in try QueueSnapshot.load(c) } } }
         }
-        router.get("/api/runs/:name") { _, context in
+        router.get("/api/runs/:name") { request, context in
             let name = try Dashboard.parameter(context, "name")
-            return await respond { try await cached("run\u{0}" + name) { try await pool.read { c in try RunDetail.load(c, name: name) } } }
+            return await respond {
+                try await cached("run\u{0}" + name, request, revalidation: revalidation(run: name)) {
+                    try await pool.read { c in try RunDetail.load(c, name: name) }
+                }
+            }
         }
         router.get("/api/runs/:name/eval-grid.png") { request, context in
             let name = try Dashboard.parameter(context, "name")
@@ -157,11 +163,43 @@ public struct Dashboard: Sendable {
 
     // MARK: Helpers
 
-    /// A JSON answer computed at most once per `cacheSeconds` for all clients.
-    func cached<T: Encodable & Sendable>(_ key: String, _ load: @escaping @Sendable () async throws -> T) async throws -> Response {
-        Dashboard.response(try await cache.value(key) {
+    /// A JSON answer computed at most once per `cacheSeconds` for all clients (and, with a revalidation, only when
+    /// its fingerprint changed). It carries an entity tag; a request whose `If-None-Match` names it gets 304 and no
+    /// body, which is what the page's polls (`cache: "no-cache"`) send.
+    func cached<T: Encodable & Sendable>(_ key: String, _ request: Request, revalidation: ResponseCache.Revalidation? = nil,
+                                         _ load: @escaping @Sendable () async throws -> T) async throws -> Response {
+        let entry = try await cache.value(key, revalidation: revalidation) {
             ResponseCache.Entry(body: try Dashboard.encoder.encode(try await load()).map { $0 }, contentType: "application/json; charset=utf-8")
-        }, maxAge: 0)
+        }
+        if let asked = request.headers[.ifNoneMatch], asked.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == entry.etag }) {
+            var headers = HTTPFields()
+            headers[.eTag] = entry.etag
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .notModified, headers: headers)
+        }
+        var response = Dashboard.response(entry, maxAge: 0)
+        response.headers[.eTag] = entry.etag
+        response.headers[.cacheControl] = "no-cache"
+        return response
+    }
+
+    /// How long a run answer is kept while nothing in the run changed: its times (ETA, waits) stay at most this old.
+    static let unchangedMaxAge: TimeInterval = 10
+
+    /// Revalidation of the run page's answer (the runs page's when `run` is nil): the run rows and the jobs'
+    /// transitions, read in one cheap query set. Every write a run page shows is committed with a job transition
+    /// or a run update, so an unchanged fingerprint means an unchanged answer, up to `unchangedMaxAge`.
+    func revalidation(run: String?) -> ResponseCache.Revalidation {
+        let pool = pool
+        return ResponseCache.Revalidation(maxAge: Dashboard.unchangedMaxAge) {
+            try await pool.read { c in
+                guard let row = try c.execute(RunStatements.rowFingerprint(name: run)).single() else { return "no such run" }
+                let runPart = try row.string("fingerprint")
+                let runID = try run.map { _ in Int64(try row.int("id")) }
+                let jobs = try c.execute(JobStatements.transitionFingerprint(runID: runID)).single()?.string("fingerprint") ?? ""
+                return runPart + "/" + jobs
+            }
+        }
     }
 
     func cachedPNG(_ key: String, maxAge: Int, ttl: TimeInterval? = nil,

@@ -167,6 +167,39 @@ struct DashboardRouteTests {
         }
     }
 
+    /// Polls revalidate by entity tag (304 without a body), and an answer kept on an unchanged fingerprint still
+    /// follows every change a page shows: a run update and a job transition each change the answer at once.
+    @Test func answersRevalidateAndFollowChanges() async throws {
+        let db = try TestDatabase()
+        let c = try Self.completedRun(db, name: "tagged")
+        try await Self.withServer(db) { client in
+            let first = try await client.execute(uri: "/api/runs/tagged", method: .get)
+            let tag = try #require(first.headers[.eTag])
+            #expect(first.status == .ok && first.headers[.cacheControl] == "no-cache")
+            let again = try await client.execute(uri: "/api/runs/tagged", method: .get, headers: [.ifNoneMatch: tag])
+            #expect(again.status == .notModified && again.body.isEmpty && again.headers[.eTag] == tag)
+            let other = try await client.execute(uri: "/api/runs/tagged", method: .get, headers: [.ifNoneMatch: "\"0-0\""])
+            #expect(other.status == .ok && other.body == first.body)
+            let list = try await client.execute(uri: "/api/runs", method: .get)
+            let listTag = try #require(list.headers[.eTag])
+
+            // A job transition (here a completed job marked failed by hand) shows on the next poll.
+            try c.execute("UPDATE jobs SET state = 'failed' WHERE id = (SELECT min(j.id) FROM jobs j JOIN runs r ON r.id = j.run_id WHERE r.name = 'tagged' AND j.stage = 'train')")
+            let failed = try await client.execute(uri: "/api/runs/tagged", method: .get, headers: [.ifNoneMatch: tag])
+            #expect(failed.status == .ok)
+            let detail = try Self.decode(RunDetail.self, failed)
+            #expect(detail.jobs.first { $0.stage == "train" }?.failed == 1)
+
+            // A run update (a pause reason) shows on both the run and the runs answers.
+            try c.execute("UPDATE runs SET reason = 'looked at' WHERE name = 'tagged'")
+            let run = try Self.decode(RunDetail.self, try await client.execute(uri: "/api/runs/tagged", method: .get))
+            #expect(run.run.reason == "looked at")
+            let relisted = try await client.execute(uri: "/api/runs", method: .get, headers: [.ifNoneMatch: listTag])
+            #expect(relisted.status == .ok)
+            #expect(try Self.decode(RunsOverview.self, relisted).runs.first?.reason == "looked at")
+        }
+    }
+
     @Test func failuresRunningJobsAndSchedulesReachTheQueuePage() async throws {
         let db = try TestDatabase()
         let c = try db.connect()

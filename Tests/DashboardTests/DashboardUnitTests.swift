@@ -58,6 +58,38 @@ struct DashboardUnitTests {
         #expect(try await cache.value("bad") { ResponseCache.Entry(body: [9], contentType: "x") }.body == [9])
     }
 
+    @Test func anUnchangedFingerprintKeepsTheAnswerUntilItsMaxAge() async throws {
+        let cache = ResponseCache(ttl: 0, capacity: 8)
+        let state = Counter()
+        let fingerprint = Counter()
+        let revalidation = ResponseCache.Revalidation(maxAge: 0.3) { "v\(await fingerprint.value)" }
+        func ask() async throws -> [UInt8] {
+            try await cache.value("run", revalidation: revalidation) {
+                ResponseCache.Entry(body: [UInt8(await state.next())], contentType: "x")
+            }.body
+        }
+        #expect(try await ask() == [1])
+        // Expired (ttl 0) but the fingerprint is unchanged: the same answer, not computed again.
+        #expect(try await ask() == [1])
+        #expect(try await ask() == [1])
+        #expect(await cache.computations == 1)
+        #expect(await cache.revalidations == 2)
+        // The fingerprint changes: computed again.
+        _ = await fingerprint.next()
+        #expect(try await ask() == [2])
+        // Unchanged but older than maxAge: computed again.
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(try await ask() == [3])
+        #expect(await cache.computations == 3)
+    }
+
+    @Test func theEntityTagFollowsTheBody() {
+        let a = ResponseCache.Entry(body: Array("{\"a\":1}".utf8), contentType: "x")
+        let b = ResponseCache.Entry(body: Array("{\"a\":2}".utf8), contentType: "x")
+        #expect(a.etag == ResponseCache.Entry(body: Array("{\"a\":1}".utf8), contentType: "y").etag)
+        #expect(a.etag != b.etag && a.etag.hasPrefix("\"") && a.etag.hasSuffix("\""))
+    }
+
     @Test func theScriptBuildsTheDOMFromTextOnly() {
         // Data reaches pages only as text nodes: no innerHTML, outerHTML, insertAdjacentHTML, document.write or eval.
         for sink in ["innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"] {
@@ -74,4 +106,9 @@ struct DashboardUnitTests {
 actor Counter {
     var value = 0
     func increment() { value += 1 }
+    /// Increments and returns the new value.
+    func next() -> Int {
+        value += 1
+        return value
+    }
 }

@@ -1,12 +1,15 @@
 """50 browsers on the dashboard against one worker's RL steps, side by side (ops/bench/dashboard-load).
 
 The run advances while phases alternate: `quiet` (no clients) and `load` (N clients, each on one kept-alive
-connection polling the run page's JSON every 2 s as the page does, fetching each image address it has not seen
-once, and the runs list every fifth poll). ops/bench/dashboard-load runs this script at the lowest CPU priority:
-on a real deployment the browsers are other machines, so their own cost is not the server's. Each phase lasts until the run has completed `--steps-per-phase` more steps and at least `--min-seconds`
-have passed. A step belongs to the phase in which it started and ended (steps across a boundary are dropped). The
-server's resident memory is sampled every second. Prints and writes a markdown table: step seconds per phase
-(mean ± standard error), their ratio, requests served, request latency, and the server's memory per load phase.
+connection). A client polls the run page's JSON every 2 s as the page does, revalidating by entity tag as a browser
+does for the page's `cache: "no-cache"` fetches; fetches each image address it has not seen once; and polls the runs
+list every fifth time. ops/bench/dashboard-load runs this script in the idle scheduling class: on a real deployment
+the browsers are other machines, so their own cost is not the server's. Each phase lasts until the run has completed
+`--steps-per-phase` more steps and at least `--min-seconds` have passed. A step belongs to the phase in which it
+started and ended (steps across a boundary are dropped). The server's resident memory is sampled every second, and
+the CPU time of the server, of PostgreSQL and of the clients is taken per phase. Prints and writes a markdown
+table: step seconds per phase (mean ± standard error), their ratio, requests served, request latency, CPU and
+memory per phase.
 """
 import argparse
 import http.client
@@ -18,6 +21,31 @@ import time
 import urllib.parse
 
 import psycopg
+
+
+def cpu_ticks(pid: int) -> int:
+    """User plus system CPU time of process `pid` in clock ticks (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def postgres_ticks() -> int:
+    """CPU ticks of every PostgreSQL process on the machine. Its backends serve the worker and the server alike;
+    the difference between phases is what the dashboard's reads cost the database."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() != "postgres":
+                    continue
+        except OSError:
+            continue
+        total += cpu_ticks(int(pid))
+    return total
 
 
 def rss_kib(pid: int) -> int:
@@ -37,16 +65,23 @@ class Client(threading.Thread):
         self.host = urllib.parse.urlparse(base).netloc
         self.conn = None
         self.seen = set()
+        self.held = {}
 
     def get(self, path: str) -> bytes:
         t = time.time()
         try:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, timeout=30)
-            self.conn.request("GET", path)
+            # As a browser's fetch(url, {cache: "no-cache"}) does: revalidate what it holds by its entity tag.
+            held = self.held.get(path)
+            self.conn.request("GET", path, headers={"If-None-Match": held[0]} if held else {})
             r = self.conn.getresponse()
             body = r.read()
-            ok = r.status == 200
+            ok = r.status in (200, 304)
+            if r.status == 304 and held:
+                body = held[1]
+            elif r.status == 200 and r.getheader("ETag"):
+                self.held[path] = (r.getheader("ETag"), body)
         except Exception:
             body, ok = b"", False
             if self.conn is not None:
@@ -90,9 +125,17 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
 
+    watch = psycopg.connect(a.dsn, autocommit=True)
+
     def version() -> int:
-        with psycopg.connect(a.dsn) as c:
-            return c.execute("SELECT version FROM runs WHERE name = %s", (a.run,)).fetchone()[0]
+        v, state = watch.execute("SELECT version, state FROM runs WHERE name = %s", (a.run,)).fetchone()
+        if state != "active":
+            raise SystemExit(f"run {a.run} is {state} at step {v} before the phases ended: give it more steps")
+        return v
+
+    def ticks() -> tuple:
+        t = os.times()
+        return cpu_ticks(a.server_pid), postgres_ticks(), round((t.user + t.system) * os.sysconf("SC_CLK_TCK"))
 
     phases = []  # (kind, first step, last step exclusive, stats)
     for r in range(a.rounds):
@@ -102,17 +145,21 @@ def main() -> None:
             clients = [Client(a.url, a.run, stop, stats, lock) for _ in range(a.clients if kind == "load" else 0)]
             for c in clients:
                 c.start()
-            start_v, t0 = version(), time.time()
+            start_v, t0, cpu0 = version(), time.time(), ticks()
             while version() < start_v + a.steps_per_phase or time.time() - t0 < a.min_seconds:
                 stats["rss"].append(rss_kib(a.server_pid))
                 time.sleep(1)
             stop.set()
             for c in clients:
                 c.join()
-            end_v = version()
+            end_v, cpu1 = version(), ticks()
+            # CPU used per second of the phase, in percent of one core: server, PostgreSQL, clients.
+            hz = os.sysconf("SC_CLK_TCK")
+            stats["cpu"] = [100 * (y - x) / hz / (time.time() - t0) for x, y in zip(cpu0, cpu1)]
             phases.append((kind, start_v, end_v, stats, time.time() - t0))
             print(f"round {r + 1} {kind}: steps {start_v}..{end_v}, {time.time() - t0:.0f} s, {stats['requests']} requests, "
-                  f"rss {max(stats['rss']) // 1024} MiB", flush=True)
+                  f"rss {max(stats['rss']) // 1024} MiB, cpu % of a core: server {stats['cpu'][0]:.1f}, "
+                  f"postgres {stats['cpu'][1]:.1f}, clients {stats['cpu'][2]:.1f}", flush=True)
 
     with psycopg.connect(a.dsn) as c:
         seconds = dict(c.execute(
@@ -144,12 +191,16 @@ def main() -> None:
         f"Requests served in load phases: {sum(p[3]['requests'] for p in phases)}, errors: {sum(p[3]['errors'] for p in phases)}; "
         f"latency median {1000 * lat[len(lat) // 2]:.1f} ms, 99th percentile {1000 * lat[int(len(lat) * 0.99)]:.1f} ms." if lat else "",
         "",
-        "| load phase | seconds | requests | server RSS min–max (MiB) |",
-        "|---|---|---|---|",
+        "CPU in percent of one core over each phase (PostgreSQL serves the worker in every phase; the clients stand",
+        "for browsers on other machines and run at the lowest priority):",
+        "",
+        "| round | phase | seconds | requests | server CPU | PostgreSQL CPU | clients CPU | server RSS min–max (MiB) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for i, (kind, s, e, st, dur) in enumerate(phases):
-        if kind == "load":
-            lines.append(f"| {i // 2 + 1} | {dur:.0f} | {st['requests']} | {min(st['rss']) / 1024:.1f}–{max(st['rss']) / 1024:.1f} |")
+        cpu = st["cpu"]
+        lines.append(f"| {i // 2 + 1} | {kind} | {dur:.0f} | {st['requests']} | {cpu[0]:.1f} % | {cpu[1]:.1f} % | {cpu[2]:.1f} % | "
+                     f"{min(st['rss']) / 1024:.1f}–{max(st['rss']) / 1024:.1f} |")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(a.out, "w") as f:

@@ -37,6 +37,16 @@ public enum RunStatements {
         "SELECT state, version FROM runs WHERE id = \(id) FOR SHARE"
     }
 
+    /// A hash of every column of the named run's row, with its id (of all rows when `name` is nil, without id): it
+    /// changes with any update of a run (a step, a state, a reason).
+    public static func rowFingerprint(name: String?) -> SQL {
+        if let name {
+            return "SELECT r.id, hashtext(r::text)::text AS fingerprint FROM runs r WHERE r.name = \(name)"
+        }
+        return "SELECT count(*) || ':' || coalesce(sum(hashtext(r::text)::bigint), 0) AS fingerprint FROM runs r"
+    }
+
+    /// Every run, oldest first.
     public static let list: SQL = "SELECT \(unsafe: columns) FROM runs ORDER BY id"
 
     /// Moves a run from one of `from` (comma-separated) to `to`; zero rows when it was in none of them.
