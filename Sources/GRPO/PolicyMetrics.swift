@@ -26,6 +26,17 @@ public struct PolicyMetrics: Sendable, Equatable, Codable {
         ratioMax = max(ratioMax, term.ratio)
     }
 
+    /// Adds one term of an objective without a likelihood ratio (DiffusionNFT): its ratio counts as 1, never clipped.
+    public mutating func add(loss: Double, kl: Double, beta: Double) {
+        terms += 1
+        policyLossSum += loss
+        klSum += kl
+        lossSum += loss + beta * kl
+        ratioSum += 1
+        ratioMin = min(ratioMin, 1)
+        ratioMax = max(ratioMax, 1)
+    }
+
     /// Merges another accumulator (e.g. of a second mini-batch).
     public mutating func merge(_ other: PolicyMetrics) {
         terms += other.terms

@@ -94,8 +94,21 @@ public struct RunConfig: Sendable, Equatable {
         case stochastic
     }
 
+    /// What the train stage minimises.
+    public enum TrainObjective: String, Sendable, CaseIterable {
+        /// Flow-GRPO: the PPO-clipped policy gradient of each stored step's log-probability (PolicyObjective).
+        case grpo
+        /// DiffusionNFT: flow matching on each rollout's own image, toward it for samples above their group's mean
+        /// and away for those below (NegativeAwareObjective); no log-probability involved.
+        case nft
+    }
+
     /// The objective and optimizer.
     public struct TrainSection: Sendable, Equatable {
+        public var objective = TrainObjective.grpo
+        /// β of DiffusionNFT's implicit policies v± (how far one update may move the velocity: ≈ 1/β of the
+        /// distance to the image's flow-matching target at r = 1).
+        public var nftBeta = 1.0
         public var lr = 3e-5
         public var schedule = LearningRateSchedule.Decay.constant
         public var warmupSteps = 0
@@ -207,6 +220,10 @@ extension RunConfig {
         try check(train.cfg || sampler.guidance == 1, "train.cfg",
                   "must be true when sampler.guidance is \(sampler.guidance): the rollout log-probs are of the guided velocity")
         try check(!train.cfg || sampler.guidance != 1, "train.cfg", "is true but sampler.guidance is 1 (no guidance to train through)")
+        if train.objective == .nft {
+            try check(train.beta == 0, "train.beta", "must be 0 with train.objective nft (its update is bounded by train.nft_beta instead)")
+            try check(!train.cfg, "train.cfg", "must be false with train.objective nft (it trains the conditional velocity)")
+        }
         try check(eval.steps >= sampler.steps, "eval.steps", "must be at least sampler.steps (\(sampler.steps)), got \(eval.steps)")
     }
 

@@ -55,6 +55,13 @@ public enum TrainStage {
             state.completedSteps = step + 1
             return metrics
         }
+        // DiffusionNFT contrasts the policy with the one that drew the rollouts: the weights as this step began.
+        var rolloutPolicy: FlowUNet? = nil
+        if config.train.objective == .nft {
+            let snapshot = try FlowUNet(config: model.config, threads: model.threads)
+            snapshot.copyParameters(from: model)
+            rolloutPolicy = snapshot
+        }
         var stream = RandomStream(key: StreamKey(seed: config.seed, domain: "train-order").child(step))
         stream.shuffle(&order)
 
@@ -82,7 +89,7 @@ public enum TrainStage {
                     guard !members.isEmpty else { continue }
                     try accumulate(timestep: t, members: members.map { samples[$0] },
                                    advantages: members.map { advantages[$0] }, scale: 1 / Double(terms),
-                                   model: model, reference: reference, sampler: sampler, config: config,
+                                   model: model, reference: reference, rolloutPolicy: rolloutPolicy, sampler: sampler, config: config,
                                    metrics: &partMetrics, timestepMetrics: &metrics.perTimestep[t, default: PolicyMetrics()])
                 }
                 if parts * passes > 1 {
@@ -122,9 +129,16 @@ public enum TrainStage {
 
     /// One forward/backward pass: the policy's velocity at stored state x_t of every member, the objective's
     /// gradient (× `scale`), back through the model (both CFG branches when training with guidance).
+    /// `rolloutPolicy` (the weights that drew the rollouts) is given with `train.objective: nft`.
     static func accumulate(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
-                           model: FlowUNet, reference: FlowUNet?, sampler: SamplerConfig, config: RunConfig,
-                           metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
+                           model: FlowUNet, reference: FlowUNet?, rolloutPolicy: FlowUNet? = nil, sampler: SamplerConfig,
+                           config: RunConfig, metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
+        if let rolloutPolicy {
+            try accumulateNFT(timestep: t, members: members, advantages: advantages, scale: scale, model: model,
+                              rolloutPolicy: rolloutPolicy, sampler: sampler, config: config, metrics: &metrics,
+                              timestepMetrics: &timestepMetrics)
+            return
+        }
         let transition = sampler.transition(at: t)
         let kind = sampler.kind(at: t)
         let d = model.sampleSize
@@ -158,5 +172,31 @@ public enum TrainStage {
             let w = Float(guidance)
             model.backward(dVelocity: dv.map { w * $0 } + dv.map { (1 - w) * $0 })
         }
+    }
+
+    /// The DiffusionNFT pass (NegativeAwareObjective): the policy's and the rollout policy's velocities at each
+    /// member's stored state x_t, the objective's gradient against the member's final image (× `scale`), back
+    /// through the model.
+    static func accumulateNFT(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
+                              model: FlowUNet, rolloutPolicy: FlowUNet, sampler: SamplerConfig, config: RunConfig,
+                              metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
+        let sigma = sampler.transition(at: t).sigma
+        let d = model.sampleSize
+        let tokens = try members.map { try Tokenizer.encode($0.prompt) }
+        let x = members.flatMap { $0.states[t] }
+        let old = try ModelVelocity.function(model: rolloutPolicy, tokens: tokens, guidance: 1)(x, sigma)
+        let v = try ModelVelocity.function(model: model, tokens: tokens, guidance: 1)(x, sigma)
+        var dv = [Float](repeating: 0, count: v.count)
+        for (b, sample) in members.enumerated() {
+            let span = (b * d)..<((b + 1) * d)
+            let term = try NegativeAwareObjective.evaluate(
+                velocity: v[span].map(Double.init), old: old[span].map(Double.init), state: sample.states[t],
+                image: sample.states[sample.states.count - 1], sigma: sigma, advantage: advantages[b],
+                beta: config.train.nftBeta, advantageClip: config.advantage.clip)
+            metrics.add(loss: term.loss, kl: 0, beta: 0)
+            timestepMetrics.add(loss: term.loss, kl: 0, beta: 0)
+            for j in 0..<d { dv[b * d + j] = Float(term.gradient[j] * scale) }
+        }
+        model.backward(dVelocity: dv)
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Model
+import Testing
+@testable import Training
+
+/// DiffusionNFT's objective against the paper's formula written out independently here (implicit policies
+/// v± = (1 ∓ β)·v_old ± β·v_θ, relative x0 errors), its gradient by central differences, and one train step.
+struct NegativeAwareObjectiveTests {
+    static let d = 12
+    static func values(_ seed: Int, scale: Double = 1) -> [Double] {
+        (0..<d).map { i -> Double in
+            let angle = Double(seed * 31 + i * 7) * 0.37
+            return scale * sin(angle)
+        }
+    }
+
+    /// The loss with the adaptive weights frozen at `w` (they carry no gradient), from the paper's definitions.
+    static func reference(v: [Double], old: [Double], x: [Double], x0: [Double], sigma: Double, a: Double, beta: Double,
+                          clip: Double, w: (Double, Double)) -> Double {
+        let r = min(max(0.5 + 0.5 * a / clip, 0), 1)
+        var pos = 0.0, neg = 0.0
+        for i in 0..<d {
+            let p = x[i] - sigma * ((1 - beta) * old[i] + beta * v[i]) - x0[i]
+            let n = x[i] - sigma * ((1 + beta) * old[i] - beta * v[i]) - x0[i]
+            pos += p * p
+            neg += n * n
+        }
+        return clip * (r * pos / w.0 + (1 - r) * neg / w.1) / (beta * Double(d))
+    }
+
+    static func weights(v: [Double], old: [Double], x: [Double], x0: [Double], sigma: Double, beta: Double) -> (Double, Double) {
+        var p = 0.0, n = 0.0
+        for i in 0..<d {
+            p += abs(x[i] - sigma * ((1 - beta) * old[i] + beta * v[i]) - x0[i])
+            n += abs(x[i] - sigma * ((1 + beta) * old[i] - beta * v[i]) - x0[i])
+        }
+        return (p / Double(d), n / Double(d))
+    }
+
+    @Test(arguments: [(0.7, 1.3, 1.0), (0.3, -2.0, 0.5), (0.9, 7.0, 1.0), (0.5, -9.0, 0.2), (0.6, 0.0, 1.0)])
+    func valueAndGradientMatchThePaper(sigma: Double, advantage: Double, beta: Double) throws {
+        let v = Self.values(1), old = Self.values(2), x = Self.values(3), x0 = Self.values(4, scale: 0.8)
+        let term = try NegativeAwareObjective.evaluate(velocity: v, old: old, state: x.map(Float.init), image: x0.map(Float.init),
+                                                       sigma: sigma, advantage: advantage, beta: beta, advantageClip: 5)
+        let xs = x.map { Double(Float($0)) }, x0s = x0.map { Double(Float($0)) }
+        let w = Self.weights(v: v, old: old, x: xs, x0: x0s, sigma: sigma, beta: beta)
+        let loss = Self.reference(v: v, old: old, x: xs, x0: x0s, sigma: sigma, a: advantage, beta: beta, clip: 5, w: w)
+        #expect(abs(term.loss - loss) <= 1e-9 * max(1, abs(loss)))
+        #expect(term.optimality == min(max(0.5 + advantage / 10, 0), 1))
+        let h = 1e-6
+        for i in 0..<Self.d {
+            var up = v, down = v
+            up[i] += h
+            down[i] -= h
+            let numeric = (Self.reference(v: up, old: old, x: xs, x0: x0s, sigma: sigma, a: advantage, beta: beta, clip: 5, w: w)
+                - Self.reference(v: down, old: old, x: xs, x0: x0s, sigma: sigma, a: advantage, beta: beta, clip: 5, w: w)) / (2 * h)
+            #expect(abs(term.gradient[i] - numeric) <= 1e-6 * max(1, abs(numeric)), "component \(i)")
+        }
+    }
+
+    @Test func atTheRolloutPolicyGoodSamplesPullAndBadSamplesPush() throws {
+        let old = Self.values(2), x = Self.values(3).map(Float.init), x0 = Self.values(4).map(Float.init)
+        func gradient(_ a: Double) throws -> [Double] {
+            try NegativeAwareObjective.evaluate(velocity: old, old: old, state: x, image: x0, sigma: 0.5, advantage: a,
+                                                beta: 1, advantageClip: 5).gradient
+        }
+        // The flow-matching direction for this image: x0 = x − σ·v*, so v* = (x − x0)/σ; a gradient step (−g) of a
+        // good sample moves v toward v*, a bad sample's away, and a sample at its group's mean not at all.
+        let toward = (0..<Self.d).map { (Double(x[$0]) - Double(x0[$0])) / 0.5 - old[$0] }
+        func dot(_ g: [Double]) -> Double { zip(g, toward).reduce(0) { $0 - $1.0 * $1.1 } }
+        #expect(try dot(gradient(3)) > 0)
+        #expect(try dot(gradient(-3)) < 0)
+        #expect(try gradient(0).allSatisfy { abs($0) < 1e-12 })
+        // Opposite advantages give opposite gradients at v = v_old.
+        let g3 = try gradient(3), gm3 = try gradient(-3)
+        #expect(zip(g3, gm3).allSatisfy { abs($0 + $1) < 1e-9 })
+    }
+
+    @Test func badInputIsAClearError() {
+        #expect(throws: ConfigError.self) {
+            try NegativeAwareObjective.evaluate(velocity: [0], old: [0, 0], state: [0, 0], image: [0, 0], sigma: 0.5,
+                                                advantage: 1, beta: 1, advantageClip: 5)
+        }
+        #expect(throws: ConfigError.self) {
+            try NegativeAwareObjective.evaluate(velocity: [0], old: [0], state: [0], image: [0], sigma: 0.5,
+                                                advantage: 1, beta: 0, advantageClip: 5)
+        }
+    }
+
+    @Test func aTrainStepMovesThePolicyAndTheConfigGuardsHold() throws {
+        var config = loopConfig()
+        config.train.objective = .nft
+        let (model, samples, advantages) = try RLLoopTests.firstShard(config)
+        let state = try PolicyState(base: model, config: config)
+        let step = try TrainStage.run(state: state, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
+        #expect(step.trainedSamples == advantages.filter { $0 != 0 }.count)
+        #expect(step.all.terms > 0 && step.all.loss.isFinite && step.gradNorms.allSatisfy { $0.isFinite && $0 > 0 })
+        #expect(step.all.clipFraction == 0 && step.all.ratioMean == 1)
+        #expect((0..<model.parameters.count).contains { model.parameters[$0] != state.model.parameters[$0] })
+        // Deterministic: the same step again gives the same weights.
+        let again = try PolicyState(base: model, config: config)
+        _ = try TrainStage.run(state: again, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
+        #expect((0..<model.parameters.count).allSatisfy { again.model.parameters[$0] == state.model.parameters[$0] })
+
+        config.train.beta = 0.1
+        #expect(throws: ConfigError.self) { try config.validate() }
+    }
+}
