@@ -103,12 +103,21 @@ public struct RunConfig: Sendable, Equatable {
         case nft
     }
 
+    /// Which noisy states DiffusionNFT trains on.
+    public enum NFTStates: String, Sendable, CaseIterable {
+        /// The rollout's own stored states x_t (Flow-Factory's reading; the better one in docs/grpo.md's probes).
+        case trajectory
+        /// The forward process: x_σ = (1 − σ)·x0 + σ·ε with fresh seeded noise ε at each trained step's σ.
+        case forward
+    }
+
     /// The objective and optimizer.
     public struct TrainSection: Sendable, Equatable {
         public var objective = TrainObjective.grpo
         /// β of DiffusionNFT's implicit policies v± (how far one update may move the velocity: ≈ 1/β of the
         /// distance to the image's flow-matching target at r = 1).
         public var nftBeta = 1.0
+        public var nftStates = NFTStates.trajectory
         public var lr = 3e-5
         public var schedule = LearningRateSchedule.Decay.constant
         public var warmupSteps = 0

@@ -87,6 +87,8 @@ extension RunConfig {
             .choice("train.objective", \.train.objective,
                     "`grpo` (PPO-clipped policy gradient of the step log-probabilities) or `nft` (DiffusionNFT: flow matching toward good and away from bad rollout images)"),
             .double("train.nft_beta", \.train.nftBeta, "(0, 2]", "β of DiffusionNFT's implicit policies (train.objective nft)") { _, v in v > 0 && v <= 2 },
+            .choice("train.nft_states", \.train.nftStates,
+                    "states DiffusionNFT trains on: `trajectory` (the rollout's stored states) or `forward` (the image re-noised with fresh seeded noise at each trained step's σ)"),
             .double("train.lr", \.train.lr, "(0, 1]", "peak AdamW learning rate") { _, v in v > 0 && v <= 1 },
             .choice("train.schedule", \.train.schedule, "learning-rate decay over `steps` RL steps"),
             .int("train.warmup_steps", \.train.warmupSteps, "0…steps", "linear warm-up in RL steps") { c, v in v >= 0 && v <= c.steps },

@@ -102,6 +102,12 @@ struct NegativeAwareObjectiveTests {
         _ = try TrainStage.run(state: again, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
         #expect((0..<model.parameters.count).allSatisfy { again.model.parameters[$0] == state.model.parameters[$0] })
 
+        // Re-noised images instead of the rollouts' stored states: a different, equally deterministic update.
+        config.train.nftStates = .forward
+        let stored = try PolicyState(base: model, config: config)
+        _ = try TrainStage.run(state: stored, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
+        #expect((0..<model.parameters.count).contains { stored.model.parameters[$0] != state.model.parameters[$0] })
+
         config.train.beta = 0.1
         #expect(throws: ConfigError.self) { try config.validate() }
     }

@@ -89,7 +89,7 @@ public enum TrainStage {
                     guard !members.isEmpty else { continue }
                     try accumulate(timestep: t, members: members.map { samples[$0] },
                                    advantages: members.map { advantages[$0] }, scale: 1 / Double(terms),
-                                   model: model, reference: reference, rolloutPolicy: rolloutPolicy, sampler: sampler, config: config,
+                                   model: model, reference: reference, rolloutPolicy: rolloutPolicy, rlStep: step, sampler: sampler, config: config,
                                    metrics: &partMetrics, timestepMetrics: &metrics.perTimestep[t, default: PolicyMetrics()])
                 }
                 if parts * passes > 1 {
@@ -131,11 +131,11 @@ public enum TrainStage {
     /// gradient (× `scale`), back through the model (both CFG branches when training with guidance).
     /// `rolloutPolicy` (the weights that drew the rollouts) is given with `train.objective: nft`.
     static func accumulate(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
-                           model: FlowUNet, reference: FlowUNet?, rolloutPolicy: FlowUNet? = nil, sampler: SamplerConfig,
+                           model: FlowUNet, reference: FlowUNet?, rolloutPolicy: FlowUNet? = nil, rlStep: Int = 0, sampler: SamplerConfig,
                            config: RunConfig, metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
         if let rolloutPolicy {
             try accumulateNFT(timestep: t, members: members, advantages: advantages, scale: scale, model: model,
-                              rolloutPolicy: rolloutPolicy, sampler: sampler, config: config, metrics: &metrics,
+                              rolloutPolicy: rolloutPolicy, rlStep: rlStep, sampler: sampler, config: config, metrics: &metrics,
                               timestepMetrics: &timestepMetrics)
             return
         }
@@ -175,22 +175,31 @@ public enum TrainStage {
     }
 
     /// The DiffusionNFT pass (NegativeAwareObjective): the policy's and the rollout policy's velocities at each
-    /// member's stored state x_t, the objective's gradient against the member's final image (× `scale`), back
-    /// through the model.
+    /// member's state of noise level σ_t (its image re-noised with seeded noise, or its stored state x_t; see
+    /// `train.nft_states`), the objective's gradient against the member's final image (× `scale`), back through
+    /// the model.
     static func accumulateNFT(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
-                              model: FlowUNet, rolloutPolicy: FlowUNet, sampler: SamplerConfig, config: RunConfig,
+                              model: FlowUNet, rolloutPolicy: FlowUNet, rlStep: Int, sampler: SamplerConfig, config: RunConfig,
                               metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
         let sigma = sampler.transition(at: t).sigma
         let d = model.sampleSize
         let tokens = try members.map { try Tokenizer.encode($0.prompt) }
-        let x = members.flatMap { $0.states[t] }
+        let states: [[Float]] = members.map { sample in
+            guard config.train.nftStates == .forward else { return sample.states[t] }
+            let image = sample.states[sample.states.count - 1]
+            var noise = RandomStream(key: StreamKey.sample(seed: config.seed, domain: "nft-noise", step: rlStep,
+                                                           prompt: sample.key.prompt, sample: sample.key.sample).child(t))
+            let s = Float(sigma)
+            return image.map { (1 - s) * $0 + s * noise.gaussian() }
+        }
+        let x = states.flatMap { $0 }
         let old = try ModelVelocity.function(model: rolloutPolicy, tokens: tokens, guidance: 1)(x, sigma)
         let v = try ModelVelocity.function(model: model, tokens: tokens, guidance: 1)(x, sigma)
         var dv = [Float](repeating: 0, count: v.count)
         for (b, sample) in members.enumerated() {
             let span = (b * d)..<((b + 1) * d)
             let term = try NegativeAwareObjective.evaluate(
-                velocity: v[span].map(Double.init), old: old[span].map(Double.init), state: sample.states[t],
+                velocity: v[span].map(Double.init), old: old[span].map(Double.init), state: states[b],
                 image: sample.states[sample.states.count - 1], sigma: sigma, advantage: advantages[b],
                 beta: config.train.nftBeta, advantageClip: config.advantage.clip)
             metrics.add(loss: term.loss, kl: 0, beta: 0)
