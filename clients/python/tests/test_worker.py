@@ -82,15 +82,18 @@ eval: {{every: {steps}, steps: 4}}
         return r.stdout
 
     def swift_worker(self) -> subprocess.Popen:
-        return subprocess.Popen([FLOWCPS, "worker", "--exit-when-idle", "--threads", "1"], env=self.env,
-                                stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/swift-worker.log", "a"))
+        return self.spawn([FLOWCPS, "worker", "--exit-when-idle", "--threads", "1"], self.env, "swift-worker.log")
+
+    def spawn(self, command: list, env: dict, log: str) -> subprocess.Popen:
+        """Starts `command` with its stderr appended to `log` in the test folder (the child keeps its own handle)."""
+        with open(f"{self.dir}/{log}", "a") as f:
+            return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=f)
 
     def reward_worker(self, scorer: str = SCORER, log: str = "reward-worker.log",
                       lease: int = 5) -> subprocess.Popen:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([CLIENT, HERE, os.path.join(REPO, "ops", "python")]))
-        return subprocess.Popen([sys.executable, "-m", "flowcps_reward", "--dsn", self.worker_dsn,
-                                 "--reward", f"{REWARD}={scorer}", "--lease-seconds", str(lease), "--name", "py"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=open(f"{self.dir}/{log}", "a"))
+        return self.spawn([sys.executable, "-m", "flowcps_reward", "--dsn", self.worker_dsn,
+                           "--reward", f"{REWARD}={scorer}", "--lease-seconds", str(lease), "--name", "py"], env, log)
 
     def read(self, log: str) -> str:
         with open(f"{self.dir}/{log}") as f:
@@ -190,9 +193,9 @@ class RewardWorkerTests(unittest.TestCase):
             swift = p.swift_worker()
             p.wait_for(lambda: p.sql("SELECT count(*) FROM jobs WHERE stage = 'reward'")[0][0] > 0)
             w = p.reward_worker(SLOW_SCORER, log="term.log", lease=30)
-            p.wait_for(lambda: "claimed" in open(f"{p.dir}/term.log").read())
+            p.wait_for(lambda: "claimed" in p.read("term.log"))
             self.assertEqual(stop(w), 0)  # SIGTERM: the job in hand is scored and completed first
-            log = open(f"{p.dir}/term.log").read()
+            log = p.read("term.log")
             self.assertIn(f"completed {REWARD}", log)
             self.assertIn("stopped: 1 completed", log)
             self.assertEqual(p.sql("SELECT count(*) FROM jobs WHERE stage = 'reward' AND state = 'completed'")[0][0], 1)
