@@ -48,6 +48,14 @@ def postgres_ticks() -> int:
     return total
 
 
+def publish(lines: list, path: str) -> None:
+    """Prints the markdown `lines` and writes them to `path`."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(path, "w") as f:
+        f.write(text)
+
+
 def rss_kib(pid: int) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -201,10 +209,7 @@ def main() -> None:
         cpu = st["cpu"]
         lines.append(f"| {i // 2 + 1} | {kind} | {dur:.0f} | {st['requests']} | {cpu[0]:.1f} % | {cpu[1]:.1f} % | {cpu[2]:.1f} % | "
                      f"{min(st['rss']) / 1024:.1f}–{max(st['rss']) / 1024:.1f} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(a.out, "w") as f:
-        f.write(text)
+    publish(lines, a.out)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,7 @@ import urllib.parse
 
 import psycopg
 
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
+from dashboard_load import publish, rss_kib
 
 
 def main() -> None:
@@ -109,10 +103,7 @@ def main() -> None:
         "| seconds | RSS (MiB) | requests so far |",
         "|---|---|---|",
     ] + [f"| {t:.0f} | {m:.1f} | {n} |" for t, m, n in series[:: max(1, len(series) // 24)]]
-    text = "\n".join(lines) + "\n"
-    print(text)
-    with open(a.out, "w") as f:
-        f.write(text)
+    publish(lines, a.out)
 
 
 if __name__ == "__main__":
