@@ -134,21 +134,15 @@ public enum JobStatements {
     /// failed or cancelled, but not on heartbeats: the count of jobs in each state and the sum of their attempts.
     /// The dashboard recomputes an answer only when this (or the run rows) changed.
     public static func transitionFingerprint(runID: Int64?) -> SQL {
-        if let runID {
-            return """
-            SELECT concat_ws(':', count(*), coalesce(sum(attempt), 0), count(*) FILTER (WHERE state = 'running'),
-                             count(*) FILTER (WHERE state = 'completed'), count(*) FILTER (WHERE state = 'failed'),
-                             count(*) FILTER (WHERE state = 'cancelled'), count(*) FILTER (WHERE state = 'pending')) AS fingerprint
-            FROM jobs WHERE run_id = \(runID)
-            """
-        }
-        return """
-        SELECT concat_ws(':', count(*), coalesce(sum(attempt), 0), count(*) FILTER (WHERE state = 'running'),
-                         count(*) FILTER (WHERE state = 'completed'), count(*) FILTER (WHERE state = 'failed'),
-                         count(*) FILTER (WHERE state = 'cancelled'), count(*) FILTER (WHERE state = 'pending')) AS fingerprint
-        FROM jobs
-        """
+        if let runID { return "SELECT \(unsafe: transitionColumns) FROM jobs WHERE run_id = \(runID)" }
+        return "SELECT \(unsafe: transitionColumns) FROM jobs"
     }
+
+    static let transitionColumns = """
+        concat_ws(':', count(*), coalesce(sum(attempt), 0), count(*) FILTER (WHERE state = 'running'),
+                  count(*) FILTER (WHERE state = 'completed'), count(*) FILTER (WHERE state = 'failed'),
+                  count(*) FILTER (WHERE state = 'cancelled'), count(*) FILTER (WHERE state = 'pending')) AS fingerprint
+        """
 
     /// One job by id.
     static func get(id: Int64) -> SQL {
