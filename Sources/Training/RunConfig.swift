@@ -229,6 +229,12 @@ extension RunConfig {
         try check(train.cfg || sampler.guidance == 1, "train.cfg",
                   "must be true when sampler.guidance is \(sampler.guidance): the rollout log-probs are of the guided velocity")
         try check(!train.cfg || sampler.guidance != 1, "train.cfg", "is true but sampler.guidance is 1 (no guidance to train through)")
+        let rollouts = try samplerConfig()
+        if !(0..<rollouts.grid.steps).contains(where: { rollouts.transition(at: $0).isStochastic }) {
+            try check(train.objective == .nft && train.timesteps != .stochastic, "sampler.noise",
+                      "\(sampler.kind.rawValue) with noise \(sampler.noise) draws deterministic rollouts, which only "
+                      + "train.objective nft with train.timesteps first or random can train (GRPO needs stochastic steps)")
+        }
         if train.objective == .nft {
             try check(train.beta == 0, "train.beta", "must be 0 with train.objective nft (its update is bounded by train.nft_beta instead)")
             try check(!train.cfg, "train.cfg", "must be false with train.objective nft (it trains the conditional velocity)")

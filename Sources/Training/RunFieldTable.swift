@@ -34,7 +34,7 @@ extension RunConfig {
                  "threads of the model's passes; part of the run's identity (it orders the gradient sums)") { _, v in (1...64).contains(v) },
             .string("prompts.train", \.prompts.train, "a prompt file", "train prompts (category⇥prompt per line)") { _, s in !s.isEmpty },
             .string("prompts.eval", \.prompts.eval, "a prompt file", "held-out eval prompts") { _, s in !s.isEmpty },
-            .choice("sampler.kind", \.sampler.kind, "the training sampler: training needs a stochastic sampler (ode cannot train)"),
+            .choice("sampler.kind", \.sampler.kind, "the training sampler; GRPO needs stochastic steps (cps with η > 0), DiffusionNFT also trains deterministic rollouts (cps with η 0: the ODE's path)"),
             RunField.double("sampler.noise", \.sampler.noise, "cps: [0, 1]; dance-sde, flow-sde: > 0",
                             "η for cps [CPS paper 0.7] and dance-sde, a for flow-sde").checked { c in
                 // The range depends on the sampler: its own check says which.
@@ -103,7 +103,7 @@ extension RunConfig {
             .int("train.passes", \.train.passes, "1…16",
                  "passes over the step's samples, each later one reshuffled (Flow-GRPO's inner epochs); the PPO clip binds from the second on") { _, v in (1...16).contains(v) },
             .choice("train.timesteps", \.train.timesteps,
-                    "`first` ⌊N·fraction⌋ steps (Flow-GRPO), `random` ⌊(N−1)·fraction⌋ of steps 0…N−2 per sample (DanceGRPO), `stochastic` (the SDE window)"),
+                    "`first` ⌊N·fraction⌋ steps (Flow-GRPO), `random` ⌊(N−1)·fraction⌋ of steps 0…N−2 per sample (DanceGRPO), `stochastic` (the SDE window); GRPO keeps only stochastic steps, DiffusionNFT any step"),
             .double("train.timestep_fraction", \.train.timestepFraction, "(0, 1]",
                     "the fraction of steps trained [Flow-GRPO 0.99]") { _, v in v > 0 && v <= 1 },
             .bool("train.cfg", \.train.cfg, "guided velocity in the training forward pass"),

@@ -1,4 +1,5 @@
 import Foundation
+import GRPO
 import Model
 import Testing
 @testable import Training
@@ -110,5 +111,35 @@ struct NegativeAwareObjectiveTests {
 
         config.train.beta = 0.1
         #expect(throws: ConfigError.self) { try config.validate() }
+    }
+
+    /// DiffusionNFT needs no log-probabilities, so deterministic rollouts (CPS at η = 0, the ODE's path) train with
+    /// it; GRPO refuses them, and so does NFT when asked for the SDE window, which such a sampler does not have.
+    @Test func deterministicRolloutsTrainWithNFTOnly() throws {
+        var config = loopConfig()
+        config.sampler.kind = .cps
+        config.sampler.noise = 0
+        config.train.objective = .nft
+        config.train.timesteps = .random
+        try config.validate()
+        let (model, samples, advantages) = try RLLoopTests.firstShard(config)
+        let state = try PolicyState(base: model, config: config)
+        let step = try TrainStage.run(state: state, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
+        #expect(step.all.terms > 0 && step.all.loss.isFinite)
+        #expect((0..<model.parameters.count).contains { model.parameters[$0] != state.model.parameters[$0] })
+
+        config.train.timesteps = .stochastic
+        #expect(throws: ConfigError.self) { try config.validate() }
+        #expect(throws: GRPOError.self) {
+            try TrainStage.run(state: try PolicyState(base: model, config: config), reference: nil, samples: samples,
+                               advantages: advantages, step: 0, config: config)
+        }
+        config.train.timesteps = .random
+        config.train.objective = .grpo
+        #expect(throws: ConfigError.self) { try config.validate() }
+        #expect(throws: GRPOError.self) {
+            try TrainStage.run(state: try PolicyState(base: model, config: config), reference: nil, samples: samples,
+                               advantages: advantages, step: 0, config: config)
+        }
     }
 }
