@@ -43,7 +43,7 @@ public enum TrainStage {
         // GRPO trains log-probabilities, which only stochastic steps have; DiffusionNFT trains the velocity at stored
         // states, so with it every step may train (deterministic rollouts included) unless the SDE window is asked for.
         let nftAnyStep = config.train.objective == .nft && config.train.timesteps != .stochastic
-        let stochastic = (0..<n).map { nftAnyStep || sampler.transition(at: $0).isStochastic }
+        let trainable = (0..<n).map { nftAnyStep || sampler.transition(at: $0).isStochastic }
         let model = state.model
         for s in samples where s.states.count != n + 1 || s.logProbs.count != n {
             throw ConfigError(field: "train", "sample \(s.key) has \(s.states.count) states for a \(n)-step sampler")
@@ -69,7 +69,7 @@ public enum TrainStage {
         stream.shuffle(&order)
 
         let trained = try order.map { i in
-            try config.timestepSelection.steps(stochastic: stochastic, key: StreamKey.sample(
+            try config.timestepSelection.steps(stochastic: trainable, key: StreamKey.sample(
                 seed: config.seed, domain: "trained-timesteps", step: step, prompt: samples[i].key.prompt,
                 sample: samples[i].key.sample))
         }
