@@ -231,7 +231,7 @@ extension RunConfig {
         try check(!train.cfg || sampler.guidance != 1, "train.cfg", "is true but sampler.guidance is 1 (no guidance to train through)")
         let rollouts = try samplerConfig()
         if !(0..<rollouts.grid.steps).contains(where: { rollouts.transition(at: $0).isStochastic }) {
-            try check(train.objective == .nft && train.timesteps != .stochastic, "sampler.noise",
+            try check(trainsDeterministicSteps, "sampler.noise",
                       "\(sampler.kind.rawValue) with noise \(sampler.noise) draws deterministic rollouts, which only "
                       + "train.objective nft with train.timesteps first or random can train (GRPO needs stochastic steps)")
         }
@@ -260,6 +260,10 @@ extension RunConfig {
         ObjectiveOptions(clip: ClipOptions(clipRange: train.clipRange, advantageClip: advantage.clip),
                          beta: train.beta, klForm: train.klForm, logProbForm: sampler.logProb)
     }
+
+    /// Whether deterministic sampler steps may train: GRPO trains log-probabilities, which only stochastic steps have;
+    /// DiffusionNFT trains the velocity at stored states, so any step may train unless the SDE window is asked for.
+    public var trainsDeterministicSteps: Bool { train.objective == .nft && train.timesteps != .stochastic }
 
     /// The trained-timestep rule.
     public var timestepSelection: TimestepSelection {

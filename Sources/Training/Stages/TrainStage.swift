@@ -40,10 +40,8 @@ public enum TrainStage {
         }
         let sampler = try config.samplerConfig()
         let n = sampler.grid.steps
-        // GRPO trains log-probabilities, which only stochastic steps have; DiffusionNFT trains the velocity at stored
-        // states, so with it every step may train (deterministic rollouts included) unless the SDE window is asked for.
-        let nftAnyStep = config.train.objective == .nft && config.train.timesteps != .stochastic
-        let trainable = (0..<n).map { nftAnyStep || sampler.transition(at: $0).isStochastic }
+        let anyStep = config.trainsDeterministicSteps
+        let trainable = (0..<n).map { anyStep || sampler.transition(at: $0).isStochastic }
         let model = state.model
         for s in samples where s.states.count != n + 1 || s.logProbs.count != n {
             throw ConfigError(field: "train", "sample \(s.key) has \(s.states.count) states for a \(n)-step sampler")
