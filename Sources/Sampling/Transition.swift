@@ -52,6 +52,17 @@ public struct Transition: Sendable, Equatable {
         }
     }
 
+    /// The velocity a deterministic step moved `x` to `next` with, v = (x' − xCoefficient·x)/velocityCoefficient per
+    /// element in Double: the rollout policy's own velocity at x, read back from its stored chain. Nil for a
+    /// stochastic step (x' also holds noise), a step whose mean ignores v, or mismatched sizes. x' is stored as
+    /// Float32, so v is exact to about 1e-7·|x'|/|velocityCoefficient|.
+    public func velocity(from x: [Float], to next: [Float]) -> [Double]? {
+        guard !isStochastic, velocityCoefficient != 0, x.count == next.count else { return nil }
+        var v = [Double](repeating: 0, count: x.count)
+        for i in x.indices { v[i] = (Double(next[i]) - xCoefficient * Double(x[i])) / velocityCoefficient }
+        return v
+    }
+
     /// (x, v) coefficients of μ = x + v·dt + (σ_t²·dt/(2σ))·(x + (1 − σ)·v).
     private static func sdeCoefficients(_ st: Double, sigma: Double, dt: Double) -> (Double, Double) {
         let k = st * st * dt / (2 * sigma)

@@ -137,4 +137,28 @@ struct AnalyticGaussianTests {
             if eta == 0 { #expect(abs(std - s) < 0.03 * s) } else { #expect(std < 0.9 * s) }
         }
     }
+
+    /// A deterministic step's velocity is read back from the stored chain (what DiffusionNFT's train stage does in
+    /// place of a forward pass): it is the field's value at each state, to Float32 rounding; a stochastic step gives none.
+    @Test(arguments: [SamplerKind.ode, .cps(eta: 0), .cps(eta: 0.7), .flowSDE(a: 0.7)])
+    func aDeterministicStepsVelocityIsReadBackFromTheChain(kind: SamplerKind) throws {
+        let grid = try TimeGrid(.sd3, steps: 10, shift: 3)
+        let config = try SamplerConfig(kind: kind, grid: grid)
+        let field = AnalyticField.gaussian(mean: mu, std: 0.5)
+        let trs = try Rollout.run(velocity: field, keys: Array(keys(seed: 8).prefix(4)), dimension: Self.dims, config: config)
+        for i in 0..<grid.steps {
+            let transition = config.transition(at: i)
+            for tr in trs {
+                let readBack = transition.velocity(from: tr.states[i], to: tr.states[i + 1])
+                guard !transition.isStochastic else {
+                    #expect(readBack == nil)
+                    continue
+                }
+                let v = try field(tr.states[i], transition.sigma)
+                let chain = try #require(readBack)
+                let worst = zip(v, chain).map { abs(Double($0) - $1) }.max() ?? .infinity
+                #expect(worst < 1e-5, "step \(i): read-back velocity off by \(worst)")
+            }
+        }
+    }
 }

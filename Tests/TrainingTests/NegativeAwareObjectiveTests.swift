@@ -1,6 +1,8 @@
 import Foundation
 import GRPO
 import Model
+import Sampling
+import Scenes
 import Testing
 @testable import Training
 
@@ -141,5 +143,50 @@ struct NegativeAwareObjectiveTests {
             try TrainStage.run(state: try PolicyState(base: model, config: config), reference: nil, samples: samples,
                                advantages: advantages, step: 0, config: config)
         }
+    }
+
+    /// On deterministic rollouts the train stage reads the rollout policy's velocity back from the stored chain
+    /// instead of running the rollout weights again. What it reads must be what a forward pass of those weights
+    /// gives at each stored state; stochastic steps, re-noised states and guided rollouts hold no such velocity.
+    @Test func theChainHoldsTheRolloutVelocityAtDeterministicSteps() throws {
+        var config = loopConfig()
+        config.sampler.kind = .cps
+        config.sampler.noise = 0
+        config.train.objective = .nft
+        config.train.timesteps = .random
+        try config.validate()
+        // A fresh model's output layer starts at zero: move every weight so the velocity is far from zero.
+        let model = try loopModel()
+        for i in 0..<model.parameters.count { model.parameters[i] += Float(0.05 * sin(Double(i) * 0.7)) }
+        let plan = try PlanStage.run(step: 0, config: config, trainSet: loopPrompts)
+        let samples = try RolloutStage.run(policy: model, shard: plan.shards[0], step: 0, config: config).map(\.trajectory)
+        let sampler = try config.samplerConfig()
+        let tokens = try samples.map { try Tokenizer.encode($0.prompt) }
+        for t in 0..<sampler.grid.steps {
+            let transition = sampler.transition(at: t)
+            #expect(TrainStage.rolloutVelocityIsInChain(timestep: t, sampler: sampler, config: config))
+            let forward = try ModelVelocity.function(model: model, tokens: tokens, guidance: 1)(
+                samples.flatMap { $0.states[t] }, transition.sigma)
+            let chain = try samples.flatMap { try #require(transition.velocity(from: $0.states[t], to: $0.states[t + 1])) }
+            try #require(chain.count == forward.count)
+            let worst = zip(forward, chain).map { abs(Double($0) - $1) }.max() ?? .infinity
+            let largest = forward.map { abs(Double($0)) }.max() ?? 0
+            #expect(largest > 0.1 && worst < 1e-4 * largest, "step \(t): chain and forward differ by \(worst)")
+        }
+
+        var noisy = config
+        noisy.sampler.noise = 0.7
+        let stochastic = try noisy.samplerConfig()
+        let (_, noisySamples, _) = try RLLoopTests.firstShard(noisy)
+        for t in 0..<stochastic.grid.steps where stochastic.transition(at: t).isStochastic {
+            #expect(!TrainStage.rolloutVelocityIsInChain(timestep: t, sampler: stochastic, config: noisy))
+            #expect(stochastic.transition(at: t).velocity(from: noisySamples[0].states[t], to: noisySamples[0].states[t + 1]) == nil)
+        }
+        var renoised = config
+        renoised.train.nftStates = .forward
+        #expect(!TrainStage.rolloutVelocityIsInChain(timestep: 0, sampler: sampler, config: renoised))
+        var guided = config
+        guided.sampler.guidance = 3
+        #expect(!TrainStage.rolloutVelocityIsInChain(timestep: 0, sampler: sampler, config: guided))
     }
 }

@@ -56,9 +56,12 @@ public enum TrainStage {
             state.completedSteps = step + 1
             return metrics
         }
-        // DiffusionNFT contrasts the policy with the one that drew the rollouts: the weights as this step began.
+        // DiffusionNFT contrasts the policy with the one that drew the rollouts. Its velocity is read back from the
+        // stored chain where it can be (`rolloutVelocityIsInChain`); elsewhere it is a forward pass of the weights as
+        // this step began, kept here.
         var rolloutPolicy: FlowUNet? = nil
-        if config.train.objective == .nft {
+        if config.train.objective == .nft,
+           (0..<n).contains(where: { trainable[$0] && !rolloutVelocityIsInChain(timestep: $0, sampler: sampler, config: config) }) {
             let snapshot = try FlowUNet(config: model.config, threads: model.threads)
             snapshot.copyParameters(from: model)
             rolloutPolicy = snapshot
@@ -130,11 +133,12 @@ public enum TrainStage {
 
     /// One forward/backward pass: the policy's velocity at stored state x_t of every member, the objective's
     /// gradient (× `scale`), back through the model (both CFG branches when training with guidance).
-    /// `rolloutPolicy` (the weights that drew the rollouts) is given with `train.objective: nft`.
+    /// With `train.objective: nft`, `rolloutPolicy` holds the weights that drew the rollouts (nil where every trained
+    /// step reads their velocity from the chain).
     static func accumulate(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
                            model: FlowUNet, reference: FlowUNet?, rolloutPolicy: FlowUNet? = nil, rlStep: Int = 0, sampler: SamplerConfig,
                            config: RunConfig, metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
-        if let rolloutPolicy {
+        if config.train.objective == .nft {
             try accumulateNFT(timestep: t, members: members, advantages: advantages, scale: scale, model: model,
                               rolloutPolicy: rolloutPolicy, rlStep: rlStep, sampler: sampler, config: config, metrics: &metrics,
                               timestepMetrics: &timestepMetrics)
@@ -175,12 +179,22 @@ public enum TrainStage {
         }
     }
 
+    /// Whether DiffusionNFT reads the rollout policy's velocity at step `t` from the stored chain instead of a
+    /// forward pass: it trains the chain's own states (`train.nft_states: trajectory`), the step is deterministic
+    /// (x_{t+1} is a function of x_t and v alone: `Transition.velocity(from:to:)`), and the rollouts used the plain
+    /// conditional velocity (`sampler.guidance` 1), the one the objective contrasts with. Saves a quarter of the
+    /// train stage's arithmetic on deterministic rollouts (CPS at η 0, the ODE).
+    static func rolloutVelocityIsInChain(timestep t: Int, sampler: SamplerConfig, config: RunConfig) -> Bool {
+        config.train.nftStates == .trajectory && config.sampler.guidance == 1 && !sampler.transition(at: t).isStochastic
+    }
+
     /// The DiffusionNFT pass (NegativeAwareObjective): the policy's and the rollout policy's velocities at each
     /// member's state of noise level σ_t (its image re-noised with seeded noise, or its stored state x_t; see
     /// `train.nft_states`), the objective's gradient against the member's final image (× `scale`), back through
-    /// the model.
+    /// the model. The rollout policy's velocity comes from the chain where `rolloutVelocityIsInChain`, otherwise
+    /// from `rolloutPolicy`, the weights as the RL step began.
     static func accumulateNFT(timestep t: Int, members: [RolloutTrajectory], advantages: [Double], scale: Double,
-                              model: FlowUNet, rolloutPolicy: FlowUNet, rlStep: Int, sampler: SamplerConfig, config: RunConfig,
+                              model: FlowUNet, rolloutPolicy: FlowUNet?, rlStep: Int, sampler: SamplerConfig, config: RunConfig,
                               metrics: inout PolicyMetrics, timestepMetrics: inout PolicyMetrics) throws {
         let sigma = sampler.transition(at: t).sigma
         let d = model.sampleSize
@@ -194,13 +208,27 @@ public enum TrainStage {
             return image.map { (1 - s) * $0 + s * noise.gaussian() }
         }
         let x = states.flatMap { $0 }
-        let old = try ModelVelocity.function(model: rolloutPolicy, tokens: tokens, guidance: 1)(x, sigma)
+        let old: [Double]
+        if rolloutVelocityIsInChain(timestep: t, sampler: sampler, config: config) {
+            let transition = sampler.transition(at: t)
+            old = try members.flatMap { sample -> [Double] in
+                guard let v = transition.velocity(from: sample.states[t], to: sample.states[t + 1]) else {
+                    throw ConfigError(field: "train", "sample \(sample.key): step \(t) of its chain holds no velocity")
+                }
+                return v
+            }
+        } else {
+            guard let rolloutPolicy else {
+                throw ConfigError(field: "train.objective", "DiffusionNFT needs the rollout policy's weights at step \(t)")
+            }
+            old = try ModelVelocity.function(model: rolloutPolicy, tokens: tokens, guidance: 1)(x, sigma).map(Double.init)
+        }
         let v = try ModelVelocity.function(model: model, tokens: tokens, guidance: 1)(x, sigma)
         var dv = [Float](repeating: 0, count: v.count)
         for (b, sample) in members.enumerated() {
             let span = (b * d)..<((b + 1) * d)
             let term = try NegativeAwareObjective.evaluate(
-                velocity: v[span].map(Double.init), old: old[span].map(Double.init), state: states[b],
+                velocity: v[span].map(Double.init), old: Array(old[span]), state: states[b],
                 image: sample.states[sample.states.count - 1], sigma: sigma, advantage: advantages[b],
                 beta: config.train.nftBeta, advantageClip: config.advantage.clip)
             metrics.add(loss: term.loss, kl: 0, beta: 0)
