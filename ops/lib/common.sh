@@ -47,8 +47,8 @@ ensure_swift() {
 
 # Builds in release mode: `build_release [PRODUCT] [swift build options…]` (no product: every product). The log goes
 # to .build/build-<product>.log; on failure its tail is shown and the script stops. Without debug information
-# (-gnone): a first build takes about a sixth less CPU (most of it is Hummingbird's SwiftNIO), which ops/demo's
-# 15 minutes need; crash backtraces still name the functions.
+# (-gnone): a first build of flowcps took 748 CPU-seconds instead of 900 (one build each, Hummingbird's SwiftNIO
+# over half of it) and the binary is 23 MB instead of 56, for ops/demo's 15 minutes; backtraces still name functions.
 build_release() {
     local product=${1:-all} log
     [ $# -gt 0 ] && shift
