@@ -115,15 +115,21 @@ struct NegativeAwareObjectiveTests {
         #expect(throws: ConfigError.self) { try config.validate() }
     }
 
-    /// DiffusionNFT needs no log-probabilities, so deterministic rollouts (CPS at η = 0, the ODE's path) train with
-    /// it; GRPO refuses them, and so does NFT when asked for the SDE window, which such a sampler does not have.
-    @Test func deterministicRolloutsTrainWithNFTOnly() throws {
+    /// The loop run with DiffusionNFT on deterministic rollouts (CPS at η 0), trained steps drawn at random; validated.
+    static func deterministicNFTConfig() throws -> RunConfig {
         var config = loopConfig()
         config.sampler.kind = .cps
         config.sampler.noise = 0
         config.train.objective = .nft
         config.train.timesteps = .random
         try config.validate()
+        return config
+    }
+
+    /// DiffusionNFT needs no log-probabilities, so deterministic rollouts (CPS at η = 0, the ODE's path) train with
+    /// it; GRPO refuses them, and so does NFT when asked for the SDE window, which such a sampler does not have.
+    @Test func deterministicRolloutsTrainWithNFTOnly() throws {
+        var config = try Self.deterministicNFTConfig()
         let (model, samples, advantages) = try RLLoopTests.firstShard(config)
         let state = try PolicyState(base: model, config: config)
         let step = try TrainStage.run(state: state, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
@@ -149,12 +155,7 @@ struct NegativeAwareObjectiveTests {
     /// instead of running the rollout weights again. What it reads must be what a forward pass of those weights
     /// gives at each stored state; stochastic steps, re-noised states and guided rollouts hold no such velocity.
     @Test func theChainHoldsTheRolloutVelocityAtDeterministicSteps() throws {
-        var config = loopConfig()
-        config.sampler.kind = .cps
-        config.sampler.noise = 0
-        config.train.objective = .nft
-        config.train.timesteps = .random
-        try config.validate()
+        let config = try Self.deterministicNFTConfig()
         // A fresh model's output layer starts at zero: move every weight so the velocity is far from zero.
         let model = try loopModel()
         for i in 0..<model.parameters.count { model.parameters[i] += Float(0.05 * sin(Double(i) * 0.7)) }
