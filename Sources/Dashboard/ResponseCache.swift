@@ -58,10 +58,15 @@ public actor ResponseCache {
     /// Answers computed, and answers kept because their fingerprint had not changed (for tests and the bench).
     public private(set) var computations = 0
     public private(set) var revalidations = 0
+    /// The time source: the wall clock, or a clock a test moves by hand.
+    private let clock: @Sendable () -> Date
 
-    public init(ttl: TimeInterval = 1, capacity: Int = 256) {
+    /// A cache keeping answers `ttl` seconds and at most `capacity` keys; `clock` tells the time (tests pass a
+    /// clock they move themselves, so expiry does not depend on how loaded the machine is).
+    public init(ttl: TimeInterval = 1, capacity: Int = 256, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.ttl = ttl
         self.capacity = max(1, capacity)
+        self.clock = clock
     }
 
     /// The answer for `key`: cached when checked within its time to live (`ttl`, or the cache's), otherwise
@@ -69,19 +74,20 @@ public actor ResponseCache {
     /// computation is not kept.
     public func value(_ key: String, ttl: TimeInterval? = nil, revalidation: Revalidation? = nil,
                       make: @escaping @Sendable () async throws -> Entry) async throws -> Entry {
-        let now = Date()
+        let now = clock()
         if let s = slots[key], now.timeIntervalSince(s.checked) < s.ttl {
             return try await s.task.value.entry
         }
         let previous = slots[key]?.task
+        let clock = self.clock
         let task = Task { () -> Answer in
             guard let revalidation else {
-                let at = Date()
+                let at = clock()
                 let entry = try await make()
                 await self.count(revalidated: false)
                 return Answer(entry: entry, fingerprint: nil, computed: at)
             }
-            let at = Date()
+            let at = clock()
             let fingerprint = try await revalidation.fingerprint()
             if let previous, let old = try? await previous.value, old.fingerprint == fingerprint,
                at.timeIntervalSince(old.computed) < revalidation.maxAge {

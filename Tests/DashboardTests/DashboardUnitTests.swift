@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Dashboard
 
@@ -46,12 +47,17 @@ struct DashboardUnitTests {
     }
 
     @Test func theCacheKeepsAtMostItsCapacityAndExpires() async throws {
-        let cache = ResponseCache(ttl: 0.05, capacity: 3)
-        for k in 0..<20 { _ = try await cache.value("k\(k)") { ResponseCache.Entry(body: [UInt8(k)], contentType: "x") } }
+        let clock = ManualClock()
+        let cache = ResponseCache(ttl: 0.05, capacity: 3, clock: clock.now)
+        // A millisecond apart, so the oldest keys are the first ones asked for.
+        for k in 0..<20 {
+            clock.advance(0.001)
+            _ = try await cache.value("k\(k)") { ResponseCache.Entry(body: [UInt8(k)], contentType: "x") }
+        }
         #expect(await cache.count == 3)
         // A fresh key's answer is recomputed after the ttl, and a failure is not kept.
         #expect(try await cache.value("k19") { ResponseCache.Entry(body: [0], contentType: "x") }.body == [19])
-        try await Task.sleep(for: .milliseconds(80))
+        clock.advance(0.08)
         #expect(try await cache.value("k19") { ResponseCache.Entry(body: [0], contentType: "x") }.body == [0])
         struct Boom: Error {}
         await #expect(throws: Boom.self) { try await cache.value("bad") { throw Boom() } }
@@ -59,7 +65,8 @@ struct DashboardUnitTests {
     }
 
     @Test func anUnchangedFingerprintKeepsTheAnswerUntilItsMaxAge() async throws {
-        let cache = ResponseCache(ttl: 0, capacity: 8)
+        let clock = ManualClock()
+        let cache = ResponseCache(ttl: 0, capacity: 8, clock: clock.now)
         let state = Counter()
         let fingerprint = Counter()
         let revalidation = ResponseCache.Revalidation(maxAge: 0.3) { "v\(await fingerprint.value)" }
@@ -78,7 +85,7 @@ struct DashboardUnitTests {
         _ = await fingerprint.next()
         #expect(try await ask() == [2])
         // Unchanged but older than maxAge: computed again.
-        try await Task.sleep(for: .milliseconds(350))
+        clock.advance(0.35)
         #expect(try await ask() == [3])
         #expect(await cache.computations == 3)
     }
@@ -101,6 +108,14 @@ struct DashboardUnitTests {
         #expect(PrometheusText.number(3) == "3" && PrometheusText.number(0.25) == "0.25" && PrometheusText.number(.infinity) == "+Inf")
         #expect(PrometheusText.labelValue("a\"b\\c\nd") == "a\\\"b\\\\c\\nd")
     }
+}
+
+/// A clock that moves only when the test moves it, so expiry tests do not depend on how loaded the machine is.
+final class ManualClock: Sendable {
+    private let seconds = Mutex<TimeInterval>(0)
+    /// The current time (a fixed origin plus the seconds advanced).
+    var now: @Sendable () -> Date { { [self] in Date(timeIntervalSinceReferenceDate: seconds.withLock { $0 }) } }
+    func advance(_ by: TimeInterval) { seconds.withLock { $0 += by } }
 }
 
 actor Counter {
