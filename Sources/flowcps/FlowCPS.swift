@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc  // `stdout`, a C global, for setvbuf (before Foundation, which imports it without @preconcurrency)
+#endif
 import ArgumentParser
 import Foundation
 import Imaging
@@ -36,6 +39,9 @@ struct FlowCPS: ParsableCommand {
 
     /// Parses, runs, and maps failures to exit codes: usage and input errors print one line and exit 2.
     static func main() {
+        // Line-buffered output: a log file (a background pretrain, rl or worker) gets each line as it is printed,
+        // not 4 KiB at a time or only at exit.
+        setvbuf(stdout, nil, _IOLBF, 0)
         BLASKernelSelection.selectKernels()
         do {
             var command = try parseAsRoot()

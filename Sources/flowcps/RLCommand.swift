@@ -66,7 +66,6 @@ extension FlowCPS {
                 print(String(format: "eval step %d: strict %.3f ± %.3f, accuracy %.3f (%.0f s) — ", step,
                              report.overallStrict, report.overallStrictStandardError, report.overallAccuracy, seconds)
                       + cats.joined(separator: ", "))
-                fflush(nil)
             }
             // An evaluation due now and not yet written (a fresh run, or one killed before its evaluation).
             if c.evaluates(at: first, evalPrompts: evalSet.count), !(first == 0 && noInitialEval),
@@ -86,7 +85,6 @@ extension FlowCPS {
                              k, c.steps, r.rewardMean, r.advantages.batch.zeroStdRatio, r.train.all.loss, r.train.all.kl,
                              r.train.all.clipFraction, r.train.all.ratioMin, r.train.all.ratioMax,
                              r.train.gradNorms.max() ?? 0, t.total, t.rollout, t.score, t.train))
-                fflush(nil)  // the line reaches a log file now, not at exit
                 if c.keepsCheckpoint(at: k) {
                     try Checkpoint.save(try run.state.evaluationModel(), step: k, to: folder.checkpointPath(step: k))
                 }

@@ -121,7 +121,6 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[K" + line).utf8))
             } else if line != last {
                 print(line)
-                fflush(nil)  // a log file being tailed sees each line as it comes, not 4 KiB at a time
             }
             last = line
             if p.isFinished || stop.isRequested { break }

@@ -69,7 +69,6 @@ struct ServeCommand: ParsableCommand {
                                              shutdownOnSignals: true)
         let shown = host.contains(":") ? "[\(host)]" : host
         print("dashboard: http://\(shown):\(server.port)/  (metrics: /metrics; actions \(options.token == nil ? "off" : "on"))")
-        fflush(nil)
         try server.wait()
     }
 }

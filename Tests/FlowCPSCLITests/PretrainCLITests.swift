@@ -23,6 +23,34 @@ struct PretrainCLITests {
          "--state", "\(dir)/\(name).state.safetensors", "--out", "\(dir)/\(name).safetensors"] + (v2 ? ["--mix", "v2"] : [])
     }
 
+    /// A long run in the background writes to a log file: its first line is there at once, not when the process
+    /// exits (stdout to a file is line-buffered).
+    @Test func aBackgroundRunsLogShowsEachLineAsItComes() throws {
+        let dir = try CLI.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.smallConfig.write(toFile: dir + "/small.json", atomically: true, encoding: .utf8)
+        let logPath = dir + "/pretrain.log"
+        #expect(FileManager.default.createFile(atPath: logPath, contents: nil))
+        let log = try #require(FileHandle(forWritingAtPath: logPath))
+        defer { try? log.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["pretrain", "--config", dir + "/small.json", "--steps", "1000000", "--batch", "2",
+                             "--threads", "1", "--state", "\(dir)/s.safetensors", "--out", "\(dir)/m.safetensors"]
+        process.standardOutput = log
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+        let deadline = Date().addingTimeInterval(60)
+        var text = ""
+        while Date() < deadline && process.isRunning {
+            text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if text.contains("for 1000000 steps") { break }
+            usleep(50_000)
+        }
+        #expect(process.isRunning, "the run stopped early: \(text)")
+        #expect(text.contains("for 1000000 steps of 2 images"), "the log is still empty while the run goes on: \(text)")
+    }
+
     @Test(arguments: [false, true])
     func killedPretrainingResumesToTheSameWeights(v2: Bool) throws {
         let dir = try CLI.temporaryDirectory()
