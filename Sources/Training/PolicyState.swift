@@ -18,6 +18,7 @@ public final class PolicyState {
         model = try FlowUNet(config: base.config, seed: 0, threads: config.model.threads)
         model.copyParameters(from: base)
         adam = AdamW(count: model.parameters.count, weightDecay: Float(config.train.weightDecay))
+        adam.epsilon = Float(config.train.adamEpsilon)
         ema = config.ema.enabled
             ? ExponentialMovingAverage(copying: UnsafeBufferPointer(model.parameters), decay: Float(config.ema.decay)) : nil
     }

@@ -94,6 +94,8 @@ extension RunConfig {
             .int("train.warmup_steps", \.train.warmupSteps, "0…steps", "linear warm-up in RL steps") { c, v in v >= 0 && v <= c.steps },
             .double("train.min_lr", \.train.minLR, "[0, train.lr]", "floor of the decay") { c, v in v >= 0 && v <= c.train.lr },
             .double("train.weight_decay", \.train.weightDecay, "[0, 1)", "AdamW decoupled weight decay") { _, v in v >= 0 && v < 1 },
+            .double("train.adam_epsilon", \.train.adamEpsilon, "(0, 1)",
+                    "AdamW ε under √v: larger values damp parameters with small gradients") { _, v in v > 0 && v < 1 },
             .double("train.grad_clip", \.train.gradClip, "> 0", "gradient-norm clip") { _, v in v > 0 },
             .double("train.clip_range", \.train.clipRange, "(0, 1)", "PPO ε") { _, v in v > 0 && v < 1 },
             .double("train.beta", \.train.beta, "≥ 0", "KL weight β (> 0 loads the frozen reference)") { _, v in v >= 0 },

@@ -50,6 +50,7 @@ private func error(_ yaml: String) -> ConfigError? {
           warmup_steps: 5
           min_lr: 1e-6
           weight_decay: 0
+          adam_epsilon: 1e-4
           grad_clip: 0.5
           clip_range: 0.001
           beta: 0.04
@@ -72,7 +73,7 @@ private func error(_ yaml: String) -> ConfigError? {
         #expect(c.rewards == [RewardWeight(name: "geneval", weight: 1), RewardWeight(name: "compressibility", weight: 0.25)])
         #expect(c.advantage.std == .group && c.advantage.clip == 3)
         #expect(c.train.lr == 2e-5 && c.train.schedule == .cosine && c.train.warmupSteps == 5 && c.train.minLR == 1e-6)
-        #expect(c.train.weightDecay == 0 && c.train.gradClip == 0.5 && c.train.clipRange == 0.001 && c.train.beta == 0.04)
+        #expect(c.train.weightDecay == 0 && c.train.adamEpsilon == 1e-4 && c.train.gradClip == 0.5 && c.train.clipRange == 0.001 && c.train.beta == 0.04)
         #expect(c.train.klForm == .cps && c.train.miniBatches == 4 && c.train.timesteps == .stochastic)
         #expect(c.train.timestepFraction == 0.5 && c.train.cfg)
         #expect(c.ema.enabled && c.ema.decay == 0.95 && c.ema.every == 2)
@@ -95,6 +96,7 @@ private func error(_ yaml: String) -> ConfigError? {
         ("train: {timestep_fraction: 1.5}", "train.timestep_fraction", "(0, 1]"),
         ("train: {clip_range: -1}", "train.clip_range", "(0, 1)"),
         ("train: {beta: -0.1}", "train.beta", "≥ 0"),
+        ("train: {adam_epsilon: 0}", "train.adam_epsilon", "(0, 1)"),
         ("train: 3", "train", "expected a mapping"),
         ("seed: -1", "seed", "non-negative integer"),
         ("steps: 0", "steps", "1…100000"),

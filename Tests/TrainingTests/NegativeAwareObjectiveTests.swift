@@ -115,6 +115,30 @@ struct NegativeAwareObjectiveTests {
         #expect(throws: ConfigError.self) { try config.validate() }
     }
 
+    /// `train.adam_epsilon` reaches the optimizer: at the default ε the first AdamW step moves every parameter with a
+    /// gradient by the rate (the update is m̂/√v̂ = ±1), while an ε far above the gradients scales each move down to
+    /// lr·|g|/(|g| + ε) ≤ 2·lr·|g|: with the gradient's norm clipped to 1 over K moving parameters, the mean move
+    /// falls from lr to at most 2·lr/√K of it.
+    @Test func adamEpsilonDampsTheFirstStep() throws {
+        var config = loopConfig()
+        config.train.objective = .nft
+        config.train.miniBatches = 1
+        config.train.weightDecay = 0
+        let (model, samples, advantages) = try RLLoopTests.firstShard(config)
+        func moves(_ config: RunConfig) throws -> (largest: Double, mean: Double) {
+            let state = try PolicyState(base: model, config: config)
+            _ = try TrainStage.run(state: state, reference: nil, samples: samples, advantages: advantages, step: 0, config: config)
+            let d = (0..<model.parameters.count).map { Double(abs(state.model.parameters[$0] - model.parameters[$0])) }
+            return (d.max() ?? 0, d.reduce(0, +) / Double(d.count))
+        }
+        let lr = config.train.lr
+        let standard = try moves(config)
+        #expect(abs(standard.largest - lr) < 0.01 * lr)
+        config.train.adamEpsilon = 0.5
+        let damped = try moves(config)
+        #expect(damped.mean < 0.1 * standard.mean, "mean move \(damped.mean) against \(standard.mean)")
+    }
+
     /// The loop run with DiffusionNFT on deterministic rollouts (CPS at η 0), trained steps drawn at random; validated.
     static func deterministicNFTConfig() throws -> RunConfig {
         var config = loopConfig()
