@@ -124,7 +124,7 @@ public struct RunConfig: Sendable, Equatable {
         public var minLR = 0.0
         public var weightDecay = 1e-4
         /// AdamW's ε, the floor under √v in the update: above the typical gradient size it damps the parameters
-        /// whose gradients are small (mostly noise in a short RL run) instead of moving each by about the rate.
+        /// whose gradients are small instead of moving each by about the rate (docs/grpo.md, probes w and x).
         public var adamEpsilon = 1e-8
         public var gradClip = 1.0
         /// PPO ε.
