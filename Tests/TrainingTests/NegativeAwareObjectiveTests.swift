@@ -118,7 +118,7 @@ struct NegativeAwareObjectiveTests {
     /// `train.adam_epsilon` reaches the optimizer: at the default ε the first AdamW step moves every parameter with a
     /// gradient by the rate (the update is m̂/√v̂ = ±1), while an ε far above the gradients scales each move down to
     /// lr·|g|/(|g| + ε) ≤ 2·lr·|g|: with the gradient's norm clipped to 1 over K moving parameters, the mean move
-    /// falls from lr to at most 2·lr/√K of it.
+    /// shrinks by a factor of at least √K/2.
     @Test func adamEpsilonDampsTheFirstStep() throws {
         var config = loopConfig()
         config.train.objective = .nft
